@@ -1,0 +1,208 @@
+//! A tract session per model: parsed once, optimised and made runnable once per input shape.
+//!
+//! Static exports get their plan at load time (the export's fixed input shape). Dynamic exports
+//! (`dynamic=True`) get one plan per letterboxed input shape, built on first use with fully
+//! concrete shapes (tract optimises much better that way) and kept in a small cache.
+
+use super::metadata::ModelInfo;
+use crate::error::{Error, Result};
+use std::collections::BTreeMap;
+use std::sync::{Arc, Mutex};
+use tract_onnx::pb::tensor_shape_proto::dimension::Value as Dim;
+use tract_onnx::pb::type_proto::Value as TypeValue;
+use tract_onnx::prelude::*;
+
+/// How many input shapes of a dynamic model keep a compiled plan.
+const PLAN_CACHE: usize = 4;
+
+type Plan = Arc<TypedRunnableModel>;
+
+/// An output tensor of the network: its shape and its values (row-major).
+#[derive(Debug, Clone)]
+pub struct Output {
+    /// Dimensions.
+    pub shape: Vec<usize>,
+    /// Values, row-major.
+    pub data: Vec<f32>,
+}
+
+/// A loaded network, ready to run.
+pub struct Session {
+    model: InferenceModel,
+    plans: Mutex<Vec<((u32, u32), Plan)>>,
+    fixed_input: Option<(u32, u32)>,
+}
+
+impl std::fmt::Debug for Session {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Session")
+            .field("fixed_input", &self.fixed_input)
+            .finish_non_exhaustive()
+    }
+}
+
+fn invalid(e: impl std::fmt::Display) -> Error {
+    Error::InvalidModel(e.to_string())
+}
+
+/// `[h, w]` of the image input when both are fixed numbers, `None` when symbolic.
+fn input_hw(proto: &tract_onnx::pb::ModelProto) -> Result<Option<(u32, u32)>> {
+    let graph = proto
+        .graph
+        .as_ref()
+        .ok_or_else(|| invalid("the ONNX file has no graph"))?;
+    let inits: std::collections::HashSet<&str> =
+        graph.initializer.iter().map(|t| t.name.as_str()).collect();
+    let inputs: Vec<_> = graph
+        .input
+        .iter()
+        .filter(|i| !inits.contains(i.name.as_str()))
+        .collect();
+    let [input] = inputs.as_slice() else {
+        return Err(Error::UnsupportedModel(format!(
+            "expected one image input, the graph has {}",
+            inputs.len()
+        )));
+    };
+    let Some(TypeValue::TensorType(t)) = input.r#type.as_ref().and_then(|t| t.value.as_ref())
+    else {
+        return Err(Error::UnsupportedModel(format!(
+            "input `{}` is not a tensor",
+            input.name
+        )));
+    };
+    let dims: Vec<Option<u32>> = t
+        .shape
+        .as_ref()
+        .map(|s| {
+            s.dim
+                .iter()
+                .map(|d| match d.value {
+                    Some(Dim::DimValue(v)) => u32::try_from(v).ok().filter(|&v| v > 0),
+                    _ => None,
+                })
+                .collect()
+        })
+        .unwrap_or_default();
+    if dims.len() != 4 {
+        return Err(Error::UnsupportedModel(format!(
+            "input `{}` has rank {}, expected an NCHW image tensor",
+            input.name,
+            dims.len()
+        )));
+    }
+    Ok(match (dims[2], dims[3]) {
+        (Some(h), Some(w)) => Some((h, w)),
+        _ => None,
+    })
+}
+
+impl Session {
+    /// Parses ONNX bytes: returns the model's YOLO metadata and a session.
+    pub fn load(bytes: &[u8]) -> Result<(ModelInfo, Session)> {
+        if bytes.is_empty() {
+            return Err(invalid("the model is empty (0 bytes)"));
+        }
+        // Declared intermediate and output shapes of dynamic exports carry symbols (`batch`,
+        // `anchors`) that clash with the concrete input we set: let tract infer them instead.
+        let onnx = tract_onnx::onnx()
+            .with_ignore_output_shapes(true)
+            .with_ignore_value_info(true);
+        let proto = onnx.proto_model_for_read(&mut &bytes[..]).map_err(|e| {
+            invalid(format!(
+                "not a readable ONNX file ({} bytes): {e:#}",
+                bytes.len()
+            ))
+        })?;
+        if proto.graph.as_ref().is_none_or(|g| g.node.is_empty()) {
+            return Err(invalid(
+                "the ONNX file has no graph (truncated or not an ONNX model?)",
+            ));
+        }
+        let props: BTreeMap<String, String> = proto
+            .metadata_props
+            .iter()
+            .map(|p| (p.key.clone(), p.value.clone()))
+            .collect();
+        let fixed = input_hw(&proto)?;
+        let mut info = ModelInfo::from_props(&props, fixed.is_none())?;
+        if let Some((h, w)) = fixed {
+            info.imgsz = [h, w];
+        }
+        let model = onnx
+            .model_for_proto_model(&proto)
+            .map_err(|e| invalid(format!("tract cannot read this graph: {e:#}")))?;
+        let session = Session {
+            model,
+            plans: Mutex::new(Vec::new()),
+            fixed_input: fixed,
+        };
+        if let Some((h, w)) = fixed {
+            session.plan(h, w)?;
+        }
+        Ok((info, session))
+    }
+
+    /// The runnable plan for an input of `h × w`, compiled on first use.
+    fn plan(&self, h: u32, w: u32) -> Result<Plan> {
+        if let Some((fh, fw)) = self.fixed_input {
+            if (fh, fw) != (h, w) {
+                return Err(Error::Inference(format!(
+                    "this model takes {fh}×{fw} inputs, got {h}×{w}"
+                )));
+            }
+        }
+        let mut plans = self.plans.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some(i) = plans.iter().position(|(k, _)| *k == (h, w)) {
+            let entry = plans.remove(i);
+            let plan = entry.1.clone();
+            plans.push(entry);
+            return Ok(plan);
+        }
+        let fact = InferenceFact::dt_shape(f32::datum_type(), tvec!(1, 3, h as usize, w as usize));
+        let plan = self
+            .model
+            .clone()
+            .with_input_fact(0, fact)
+            .and_then(|m| m.into_optimized())
+            .and_then(|m| m.into_runnable())
+            .map_err(|e| {
+                invalid(format!(
+                    "cannot prepare the graph for a {h}×{w} input: {e:#}"
+                ))
+            })?;
+        if plans.len() >= PLAN_CACHE {
+            plans.remove(0);
+        }
+        plans.push(((h, w), plan.clone()));
+        Ok(plan)
+    }
+
+    /// Runs the network on a `[1, 3, h, w]` tensor and returns its outputs in graph order.
+    pub fn run(&self, h: u32, w: u32, input: Vec<f32>) -> Result<Vec<Output>> {
+        let plan = self.plan(h, w)?;
+        let tensor = tract_ndarray::Array4::from_shape_vec((1, 3, h as usize, w as usize), input)
+            .map_err(|e| Error::Inference(format!("input tensor: {e}")))?
+            .into_tensor();
+        let outputs = plan
+            .run(tvec!(tensor.into()))
+            .map_err(|e| Error::Inference(format!("{e:#}")))?;
+        outputs
+            .into_iter()
+            .map(|v| {
+                let t = v.into_tensor();
+                let t = t
+                    .cast_to::<f32>()
+                    .map_err(|e| Error::Inference(format!("output is not numeric: {e}")))?;
+                let data = t
+                    .try_as_plain_ram()
+                    .and_then(|v| v.as_slice::<f32>().map(<[f32]>::to_vec))
+                    .map_err(|e| Error::Inference(e.to_string()))?;
+                Ok(Output {
+                    shape: t.shape().to_vec(),
+                    data,
+                })
+            })
+            .collect()
+    }
+}

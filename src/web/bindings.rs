@@ -1,0 +1,65 @@
+//! `LocalModel`: an ONNX export run in the browser, answering in the HUB JSON.
+
+use super::errors::to_js;
+use super::{js_options, loader, source};
+use crate::pipeline::preprocess::Pixels;
+use crate::pipeline::YoloModel;
+use serde::Serialize;
+use std::rc::Rc;
+use wasm_bindgen::prelude::*;
+
+fn to_value<T: Serialize>(v: &T) -> Result<JsValue, JsValue> {
+    v.serialize(&serde_wasm_bindgen::Serializer::new().serialize_maps_as_objects(true))
+        .map_err(|e| {
+            to_js(crate::Error::Inference(format!(
+                "cannot convert the result to JS: {e}"
+            )))
+        })
+}
+
+/// A YOLO ONNX export loaded into tract, run locally: nothing leaves the machine.
+#[wasm_bindgen]
+pub struct LocalModel {
+    inner: Rc<YoloModel>,
+}
+
+#[wasm_bindgen]
+impl LocalModel {
+    /// Loads an Ultralytics ONNX export from a URL, `ArrayBuffer`, `Uint8Array` or `Blob`/`File`.
+    /// Rejects with a `YoloError` (`invalid_model`, `not_yolo_model`, `unsupported_model`,
+    /// `network`, `invalid_argument`).
+    pub async fn load(
+        #[wasm_bindgen(unchecked_param_type = "ModelSource")] source: JsValue,
+    ) -> Result<LocalModel, JsValue> {
+        let (bytes, name) = loader::model_bytes(&source).await.map_err(to_js)?;
+        let model = YoloModel::load(&bytes, name).map_err(to_js)?;
+        Ok(LocalModel {
+            inner: Rc::new(model),
+        })
+    }
+
+    /// The model's metadata: task, class names, export size, stride…
+    #[wasm_bindgen(getter, unchecked_return_type = "ModelInfo")]
+    pub fn info(&self) -> Result<JsValue, JsValue> {
+        to_value(self.inner.info())
+    }
+
+    /// Predicts one image; resolves to the HUB response object. Options are validated before
+    /// any work (`invalid_argument` naming the field).
+    #[wasm_bindgen(unchecked_return_type = "Promise<HubResponse>")]
+    pub fn predict(
+        &self,
+        #[wasm_bindgen(unchecked_param_type = "ImageSource")] source: JsValue,
+        #[wasm_bindgen(unchecked_param_type = "PredictOptions | undefined")] options: JsValue,
+    ) -> js_sys::Promise {
+        let model = self.inner.clone();
+        let options = js_options::parse(&options);
+        wasm_bindgen_futures::future_to_promise(async move {
+            let options = options.map_err(to_js)?;
+            let rgba = source::pixels(&source).await.map_err(to_js)?;
+            let px = Pixels::new(rgba.width, rgba.height, 4, &rgba.data).map_err(to_js)?;
+            let image = model.predict(&px, &options).map_err(to_js)?;
+            to_value(&model.response(vec![image]))
+        })
+    }
+}

@@ -1,0 +1,92 @@
+//! TypeScript declarations of the objects that cross the boundary (no `any`).
+
+use wasm_bindgen::prelude::*;
+
+#[wasm_bindgen(typescript_custom_section)]
+const TS_TYPES: &'static str = r#"
+/** Anything `LocalModel.predict` can read pixels from. Blobs/Files are decoded by the browser. */
+export type ImageSource =
+  | ImageData | ImageBitmap | HTMLImageElement | HTMLCanvasElement | HTMLVideoElement
+  | OffscreenCanvas | Blob;
+
+/** Where `LocalModel.load` reads an ONNX export from. */
+export type ModelSource = string | URL | ArrayBuffer | Uint8Array | Blob;
+
+/** Prediction options; ranges as the HUB Inference API. */
+export interface PredictOptions {
+  /** Inference size, integer 32–1280 (default 640). Static exports always run at their export size. */
+  imgsz?: number;
+  /** Confidence threshold 0.01–1.0 (default 0.25). */
+  conf?: number;
+  /** NMS IoU threshold 0.0–0.95 (default 0.45). */
+  iou?: number;
+}
+
+export type Task = "detect" | "segment" | "pose" | "obb" | "classify";
+
+/** What the model's ONNX metadata says. */
+export interface ModelInfo {
+  task: Task;
+  names: Record<number, string>;
+  imgsz: [number, number];
+  stride: number;
+  end2end: boolean;
+  dynamic: boolean;
+  batch: number;
+  channels: number;
+  kptShape?: [number, number];
+  ultralyticsVersion?: string;
+  description?: string;
+}
+
+export interface RectBox { x1: number; y1: number; x2: number; y2: number; }
+export interface ObbBox extends RectBox { x3: number; y3: number; x4: number; y4: number; }
+export interface Segments { x: number[]; y: number[]; }
+export interface Keypoints { x: number[]; y: number[]; visible?: number[]; }
+
+/** One detection (or one of the top-5 classes). Coordinates in original-image pixels. */
+export interface Prediction {
+  name: string;
+  class: number;
+  confidence: number;
+  box?: RectBox | ObbBox;
+  segments?: Segments;
+  keypoints?: Keypoints;
+}
+
+/** Milliseconds per stage. */
+export interface Speed { preprocess: number; inference: number; postprocess: number; }
+
+export interface ImageResult {
+  results: Prediction[];
+  /** Original image size [height, width]. */
+  shape: [number, number];
+  speed: Speed;
+}
+
+export interface ResponseMetadata {
+  imageCount: number;
+  model?: string;
+  task?: Task;
+  version: Record<string, string>;
+  /** Seconds (HUB servers only). */
+  functionTimeAlive?: number;
+  /** Seconds (HUB servers only). */
+  functionTimeCall?: number;
+}
+
+/** The Ultralytics HUB Inference API response shape. */
+export interface HubResponse { images: ImageResult[]; metadata: ResponseMetadata; }
+
+export type YoloErrorCode =
+  | "invalid_argument" | "invalid_model" | "not_yolo_model" | "unsupported_model"
+  | "invalid_image" | "inference_failed" | "network";
+
+/** Every error thrown or rejected by this package. */
+export interface YoloError extends Error {
+  name: "YoloError";
+  code: YoloErrorCode;
+  /** The option at fault, for `invalid_argument`. */
+  field?: string;
+}
+"#;
