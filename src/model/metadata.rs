@@ -59,7 +59,8 @@ impl fmt::Display for Task {
 pub struct ModelInfo {
     /// Task of the model.
     pub task: Task,
-    /// Class names by id.
+    /// Class names by id (serialised with string keys, as JSON and JS objects need).
+    #[serde(serialize_with = "names_with_string_keys")]
     pub names: BTreeMap<u32, String>,
     /// Export size `[h, w]`.
     pub imgsz: [u32; 2],
@@ -82,6 +83,13 @@ pub struct ModelInfo {
     /// Free-text description written by the exporter.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub description: Option<String>,
+}
+
+fn names_with_string_keys<S: serde::Serializer>(
+    names: &BTreeMap<u32, String>,
+    s: S,
+) -> Result<S::Ok, S::Error> {
+    s.collect_map(names.iter().map(|(k, v)| (k.to_string(), v)))
 }
 
 fn literal(props: &BTreeMap<String, String>, key: &str) -> Result<Option<PyValue>> {

@@ -1,0 +1,73 @@
+//! Bad input gets a typed error, never a panic: truncated and foreign models, wrong outputs,
+//! bad pixel buffers, out-of-range options.
+
+mod common;
+
+use yolo_wasm::{Error, Pixels, PredictOptions, YoloModel};
+
+fn load(rel: &str) -> Vec<u8> {
+    std::fs::read(common::fixture(rel)).unwrap()
+}
+
+fn code_of(r: Result<YoloModel, Error>) -> &'static str {
+    r.map(|_| ()).unwrap_err().code()
+}
+
+#[test]
+fn truncated_and_garbage_models_are_invalid_model() {
+    let bytes = load("models/yolo11n-shapes.onnx");
+    for cut in [0, 1, 100, 4096, bytes.len() / 2, bytes.len() - 1] {
+        assert_eq!(
+            code_of(YoloModel::load(&bytes[..cut], "t")),
+            "invalid_model",
+            "cut at {cut}"
+        );
+    }
+    assert_eq!(
+        code_of(YoloModel::load(b"definitely not protobuf \xff\xfe", "g")),
+        "invalid_model"
+    );
+}
+
+#[test]
+fn onnx_without_yolo_metadata_is_not_yolo_model() {
+    let err = YoloModel::load(&load("models/not-yolo.onnx"), "n").unwrap_err();
+    assert_eq!(err.code(), "not_yolo_model");
+    assert!(err.to_string().contains("metadata"), "{err}");
+}
+
+#[test]
+fn outputs_that_do_not_fit_the_task_are_unsupported_model() {
+    let model = YoloModel::load(&load("models/bad-output.onnx"), "b").unwrap();
+    let rgb = vec![0u8; 64 * 64 * 3];
+    let px = Pixels::new(64, 64, 3, &rgb).unwrap();
+    let err = model.predict(&px, &PredictOptions::default()).unwrap_err();
+    assert_eq!(err.code(), "unsupported_model", "{err}");
+}
+
+#[test]
+fn options_out_of_range_fail_before_any_work() {
+    let model = YoloModel::load(&load("models/yolo11n-shapes.onnx"), "m").unwrap();
+    let rgb = vec![0u8; 8 * 8 * 3];
+    let px = Pixels::new(8, 8, 3, &rgb).unwrap();
+    let bad = PredictOptions {
+        imgsz: 640,
+        conf: 2.0,
+        iou: 0.45,
+    };
+    match model.predict(&px, &bad).unwrap_err() {
+        Error::InvalidArgument { field, .. } => assert_eq!(field, "conf"),
+        other => panic!("unexpected {other:?}"),
+    }
+}
+
+#[test]
+fn pinned_tract_version_is_reported() {
+    let manifest =
+        std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/Cargo.toml")).unwrap();
+    let pin = format!(
+        "tract-onnx = {{ version = \"={}\"",
+        yolo_wasm::pipeline::TRACT_VERSION
+    );
+    assert!(manifest.contains(&pin), "Cargo.toml must pin {pin}");
+}
