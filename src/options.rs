@@ -12,11 +12,11 @@ pub const IMGSZ_MAX: u32 = 1280;
 /// Default inference size (HUB and Ultralytics).
 pub const IMGSZ_DEFAULT: u32 = 640;
 /// Allowed confidence threshold range (inclusive).
-pub const CONF_RANGE: (f32, f32) = (0.01, 1.0);
+pub const CONF_RANGE: (f64, f64) = (0.01, 1.0);
 /// Default confidence threshold.
 pub const CONF_DEFAULT: f32 = 0.25;
 /// Allowed IoU threshold range (inclusive).
-pub const IOU_RANGE: (f32, f32) = (0.0, 0.95);
+pub const IOU_RANGE: (f64, f64) = (0.0, 0.95);
 /// Default IoU threshold (the HUB API's; plain Ultralytics uses 0.7).
 pub const IOU_DEFAULT: f32 = 0.45;
 /// Most detections kept per image, as Ultralytics' `max_det`.
@@ -89,14 +89,17 @@ fn check_imgsz(v: f64) -> Result<u32> {
     Ok(v as u32)
 }
 
-fn check_range(field: &str, v: f64, (lo, hi): (f32, f32)) -> Result<f32> {
-    if !v.is_finite() || v < lo as f64 || v > hi as f64 {
+/// Compares in f32, the precision the thresholds are used at, so that a value that passed once
+/// (e.g. `conf = 0.01` stored as f32) passes again in [`PredictOptions::validate`].
+fn check_range(field: &str, v: f64, (lo, hi): (f64, f64)) -> Result<f32> {
+    let x = v as f32;
+    if !v.is_finite() || x < lo as f32 || x > hi as f32 {
         return Err(Error::invalid_argument(
             field,
             format!("must be a number from {lo} to {hi}, got {v}"),
         ));
     }
-    Ok(v as f32)
+    Ok(x)
 }
 
 #[cfg(test)]
@@ -117,9 +120,11 @@ mod tests {
     }
 
     #[test]
-    fn bounds_are_inclusive() {
-        assert!(PredictOptions::from_raw(Some(32.0), Some(0.01), Some(0.0)).is_ok());
-        assert!(PredictOptions::from_raw(Some(1280.0), Some(1.0), Some(0.95)).is_ok());
+    fn bounds_are_inclusive_and_stable() {
+        for (imgsz, conf, iou) in [(32.0, 0.01, 0.0), (1280.0, 1.0, 0.95)] {
+            let o = PredictOptions::from_raw(Some(imgsz), Some(conf), Some(iou)).unwrap();
+            o.validate().unwrap();
+        }
     }
 
     #[test]

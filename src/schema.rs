@@ -174,9 +174,12 @@ mod tests {
 
     #[test]
     fn numpy_round_is_half_even_on_scaled_value() {
+        // Values from NumPy 2.4: np.round(v, 5).
         assert_eq!(round_numpy(0.000025), 0.00002);
-        assert_eq!(round_numpy(0.000035), 0.00004);
+        assert_eq!(round_numpy(0.000035), 0.00003); // 0.000035 * 1e5 == 3.4999999999999996
+        assert_eq!(round_numpy(0.000125), 0.00012);
         assert_eq!(round_numpy(12.3456789), 12.34568);
+        assert_eq!(round_numpy(1.000005), 1.0); // while Python's round gives 1.00001
     }
 
     #[test]

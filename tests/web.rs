@@ -46,7 +46,7 @@ fn options(imgsz: u32, conf: f64, iou: f64) -> JsValue {
 }
 
 async fn predict(model: &LocalModel, source: JsValue, opts: JsValue) -> Result<Response, JsValue> {
-    let v = JsFuture::from(model.predict(source, opts)).await?;
+    let v = JsFuture::from(model.predict(source, Some(opts))).await?;
     Ok(serde_wasm_bindgen::from_value(v).unwrap())
 }
 

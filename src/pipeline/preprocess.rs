@@ -203,12 +203,11 @@ pub fn letterbox_tensor(src: &Pixels, lb: &Letterbox) -> Vec<f32> {
         }
         let (b0, b1) = (yt.w0[dy], yt.w1[dy]);
         let (h0, h1) = (&rows[0].1, &rows[1].1);
-        for dx in 0..nw {
+        for (dx, (a, b)) in h0.chunks_exact(3).zip(h1.chunks_exact(3)).enumerate() {
             let mut rgb = [0u8; 3];
-            for c in 0..3 {
-                let i = dx * 3 + c;
-                let v = (((h0[i] >> 4) * b0) >> 16) + (((h1[i] >> 4) * b1) >> 16) + 2;
-                rgb[c] = (v >> 2).clamp(0, 255) as u8;
+            for (o, (&a, &b)) in rgb.iter_mut().zip(a.iter().zip(b)) {
+                let v = (((a >> 4) * b0) >> 16) + (((b >> 4) * b1) >> 16) + 2;
+                *o = (v >> 2).clamp(0, 255) as u8;
             }
             put(&mut out, dy, dx, rgb);
         }

@@ -46,14 +46,11 @@ impl LocalModel {
 
     /// Predicts one image; resolves to the HUB response object. Options are validated before
     /// any work (`invalid_argument` naming the field).
-    #[wasm_bindgen(unchecked_return_type = "Promise<HubResponse>")]
-    pub fn predict(
-        &self,
-        #[wasm_bindgen(unchecked_param_type = "ImageSource")] source: JsValue,
-        #[wasm_bindgen(unchecked_param_type = "PredictOptions | undefined")] options: JsValue,
-    ) -> js_sys::Promise {
+    /// (Declared for TypeScript in `types.rs`, where `options` can be marked optional.)
+    #[wasm_bindgen(skip_typescript)]
+    pub fn predict(&self, source: JsValue, options: Option<JsValue>) -> js_sys::Promise {
         let model = self.inner.clone();
-        let options = js_options::parse(&options);
+        let options = js_options::parse(&options.unwrap_or(JsValue::UNDEFINED));
         wasm_bindgen_futures::future_to_promise(async move {
             let options = options.map_err(to_js)?;
             let rgba = source::pixels(&source).await.map_err(to_js)?;

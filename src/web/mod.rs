@@ -16,7 +16,7 @@ use wasm_bindgen::prelude::*;
 
 /// Runs once when the module is instantiated: readable panic messages in the console (a
 /// panic is a bug; every input-derived failure is a `YoloError`).
-#[wasm_bindgen(start)]
-pub fn start() {
+#[wasm_bindgen(start, skip_typescript)]
+fn start() {
     console_error_panic_hook::set_once();
 }

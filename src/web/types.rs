@@ -82,6 +82,14 @@ export type YoloErrorCode =
   | "invalid_argument" | "invalid_model" | "not_yolo_model" | "unsupported_model"
   | "invalid_image" | "inference_failed" | "network";
 
+export interface LocalModel {
+  /**
+   * Predicts one image; resolves to the HUB response object. Options are validated before any
+   * work (`invalid_argument` naming the field). Rejects with a `YoloError`.
+   */
+  predict(source: ImageSource, options?: PredictOptions): Promise<HubResponse>;
+}
+
 /** Every error thrown or rejected by this package. */
 export interface YoloError extends Error {
   name: "YoloError";

@@ -1,0 +1,53 @@
+# yolo-wasm — the two commands a newcomer needs: `make demo` and `make test`.
+SHELL := /bin/bash
+export PATH := $(HOME)/.cargo/bin:$(PATH)
+# Browser tests: Debian's chromedriver, root-safe flags in webdriver.json, generous timeouts
+# (tract in a test build takes seconds per 640 inference).
+export CHROMEDRIVER ?= /usr/bin/chromedriver
+export WASM_BINDGEN_TEST_TIMEOUT ?= 600
+# Tests link executables: keep LTO out of the inner loop.
+export CARGO_PROFILE_RELEASE_LTO ?= false
+PORT ?= 8080
+
+.PHONY: setup test test-native test-web test-pkg pkg pkg-dist demo lint fmt clean
+
+setup:
+	./scripts/setup.sh
+
+## Every test: native parity and unit tests, browser tests in headless Chromium, npm package smoke test.
+test: setup
+	$(MAKE) test-native test-web test-pkg
+
+test-native:
+	cargo test --release --workspace
+
+test-web:
+	cargo test --release --target wasm32-unknown-unknown --test web --test web_worker
+
+test-pkg: pkg
+	node_modules/.bin/tsc -p tests/pkg/tsconfig.json
+	node --test tests/pkg/
+
+## pkg/: the npm package (release profile, reuses the test build). `make pkg-dist` = LTO build.
+pkg:
+	./scripts/build-pkg.sh
+
+pkg-dist:
+	PROFILE=dist ./scripts/build-pkg.sh
+
+## The demo page on http://127.0.0.1:$(PORT)/www/ (static files; the model and samples come from tests/fixtures).
+demo: setup pkg
+	@echo "yolo-wasm demo: http://127.0.0.1:$(PORT)/www/"
+	python3 -m http.server $(PORT) --bind 127.0.0.1
+
+lint:
+	cargo fmt --all --check
+	cargo clippy --workspace --all-targets --release -- -D warnings
+	cargo clippy --all-targets --release --target wasm32-unknown-unknown -- -D warnings
+
+fmt:
+	cargo fmt --all
+
+clean:
+	cargo clean
+	rm -rf pkg

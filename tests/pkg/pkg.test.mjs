@@ -1,0 +1,49 @@
+// Smoke test of the built npm package (pkg/) under Node's test runner: the ESM entry loads,
+// the wasm instantiates, a model loads, and errors are YoloErrors. Pixels need a browser
+// (ImageData, createImageBitmap): prediction is covered by the Chromium tests.
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { readFileSync } from "node:fs";
+
+const root = new URL("../../", import.meta.url);
+const pkg = await import(new URL("pkg/yolo_wasm.js", root));
+pkg.initSync({ module: readFileSync(new URL("pkg/yolo_wasm_bg.wasm", root)) });
+const model = (name) => new Uint8Array(readFileSync(new URL(`tests/fixtures/models/${name}`, root)));
+
+test("package.json points at files that exist", () => {
+  const meta = JSON.parse(readFileSync(new URL("pkg/package.json", root)));
+  assert.equal(meta.name, "yolo-wasm");
+  assert.equal(meta.type, "module");
+  for (const f of meta.files) readFileSync(new URL(`pkg/${f}`, root));
+});
+
+test("TypeScript declarations are typed (no any)", () => {
+  // The public part; wasm-bindgen's low-level `InitOutput` table after it is typed by the tool.
+  const dts = readFileSync(new URL("pkg/yolo_wasm.d.ts", root), "utf8").split("export type InitInput")[0];
+  for (const name of ["class LocalModel", "interface HubResponse", "interface PredictOptions", "interface ModelInfo", "interface YoloError"]) {
+    assert.ok(dts.includes(name), name);
+  }
+  assert.match(dts, /predict\(source: ImageSource, options\?: PredictOptions\): Promise<HubResponse>/);
+  assert.match(dts, /static load\(source: ModelSource\): Promise<LocalModel>/);
+  assert.doesNotMatch(dts, /:\s*any\b/);
+});
+
+test("LocalModel.load reads the metadata", async () => {
+  const m = await pkg.LocalModel.load(model("yolo11n-shapes.onnx"));
+  const info = m.info;
+  assert.equal(info.task, "detect");
+  assert.deepEqual(info.imgsz, [640, 640]);
+  assert.deepEqual(info.names, { 0: "circle", 1: "square", 2: "triangle" });
+  assert.equal(info.dynamic, false);
+});
+
+test("bad models reject with YoloError codes", async () => {
+  const bytes = model("yolo11n-shapes.onnx");
+  for (const [input, code] of [
+    [bytes.slice(0, 1000), "invalid_model"],
+    [model("not-yolo.onnx"), "not_yolo_model"],
+    [42, "invalid_argument"],
+  ]) {
+    await assert.rejects(pkg.LocalModel.load(input), (e) => e instanceof Error && e.name === "YoloError" && e.code === code);
+  }
+});
