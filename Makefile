@@ -9,7 +9,7 @@ export WASM_BINDGEN_TEST_TIMEOUT ?= 600
 export CARGO_PROFILE_RELEASE_LTO ?= false
 PORT ?= 8080
 
-.PHONY: setup test test-native test-web test-pkg pkg pkg-dist demo lint fmt clean
+.PHONY: setup test test-native test-web test-pkg pkg demo lint fmt clean
 
 setup:
 	./scripts/setup.sh
@@ -24,15 +24,14 @@ test-native:
 test-web:
 	cargo test --release --target wasm32-unknown-unknown --test web --test web_worker
 
-test-pkg: pkg
+# The package as tests see it: release profile (reuses the test build), no wasm-opt pass.
+test-pkg:
+	PROFILE=release WASM_OPT=0 ./scripts/build-pkg.sh
 	node_modules/.bin/tsc -p tests/pkg/tsconfig.json
 	node --test tests/pkg/
 
-## pkg/: the npm package (release profile, reuses the test build). `make pkg-dist` = LTO build.
+## pkg/: the npm package as shipped: `dist` profile (LTO, one codegen unit) + wasm-opt -O3.
 pkg:
-	./scripts/build-pkg.sh
-
-pkg-dist:
 	PROFILE=dist ./scripts/build-pkg.sh
 
 ## The demo page on http://127.0.0.1:$(PORT)/www/ (static files; the model and samples come from tests/fixtures).

@@ -1,10 +1,11 @@
 #!/usr/bin/env bash
 # Builds pkg/: the npm package `yolo-wasm` (ESM for browsers and workers, .d.ts, README).
-#   PROFILE=release (default; reuses the test build)  or  PROFILE=dist (LTO, one codegen unit)
+#   PROFILE=dist (default: LTO, one codegen unit)  or  PROFILE=release (reuses the test build)
+#   WASM_OPT=0 skips the wasm-opt pass (npm binaryen; minutes on this module)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export PATH="$HOME/.cargo/bin:$PATH"
-profile=${PROFILE:-release}
+profile=${PROFILE:-dist}
 # A plain `cargo build` of a cdylib+rlib crate silently drops LTO for the cdylib: build the
 # cdylib alone so the profile's LTO setting really applies.
 cargo rustc --lib --crate-type cdylib --profile "$profile" --target wasm32-unknown-unknown

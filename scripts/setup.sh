@@ -31,7 +31,7 @@ if [ ! -x /usr/bin/chromium ] || [ ! -x /usr/bin/chromedriver ]; then
 fi
 
 # 4. Node packages (pinned by package-lock.json).
-if [ -f package-lock.json ] && [ ! -d node_modules ]; then
+if [ ! -f node_modules/.package-lock.json ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
   say "npm ci"
   npm ci --no-audit --no-fund
 fi

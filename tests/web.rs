@@ -9,7 +9,10 @@ use js_sys::{Array, Reflect, Uint8Array};
 use wasm_bindgen::{JsCast, JsValue};
 use wasm_bindgen_futures::JsFuture;
 use wasm_bindgen_test::*;
-use web_sys::{Blob, BlobPropertyBag, HtmlImageElement, ImageBitmap, ImageData, Url};
+use web_sys::{
+    Blob, BlobPropertyBag, CanvasRenderingContext2d, HtmlCanvasElement, HtmlImageElement,
+    ImageBitmap, ImageData, OffscreenCanvas, OffscreenCanvasRenderingContext2d, Url,
+};
 use yolo_wasm::schema::Response;
 use yolo_wasm::web::LocalModel;
 
@@ -101,6 +104,18 @@ fn check(ours: &Response, golden: &Response, what: &str) {
     assert_eq!(ours.metadata.task.as_deref(), Some("detect"));
 }
 
+/// Predicts `source` and compares with the golden response `want`.
+async fn check_case(
+    model: &LocalModel,
+    source: JsValue,
+    opts: JsValue,
+    want: Response,
+    what: &str,
+) {
+    let ours = predict(model, source, opts).await.unwrap();
+    check(&ours, &want, what);
+}
+
 fn error_code(e: &JsValue) -> (String, String) {
     let get = |k: &str| {
         Reflect::get(e, &k.into())
@@ -120,76 +135,129 @@ async fn static_model_image_data_and_html_image() {
         ("detect", [640, 640], 3)
     );
 
-    let want = golden!("yolo11n-shapes__square-640x640__s640_c0.25_i0.45");
-    let ours = predict(
+    check_case(
         &model,
         image_data(image!("square-640x640.png")).into(),
         options(640, 0.25, 0.45),
+        golden!("yolo11n-shapes__square-640x640__s640_c0.25_i0.45"),
+        "yolo11n square ImageData",
     )
-    .await
-    .unwrap();
-    check(&ours, &want, "yolo11n square ImageData");
+    .await;
 
-    let want = golden!("yolo11n-shapes__large-1920x1080__s640_c0.1_i0.7");
     let img = html_image(image!("large-1920x1080.png"), "image/png").await;
-    let ours = predict(&model, img.into(), options(640, 0.1, 0.7))
-        .await
-        .unwrap();
-    check(&ours, &want, "yolo11n large HTMLImageElement");
+    check_case(
+        &model,
+        img.into(),
+        options(640, 0.1, 0.7),
+        golden!("yolo11n-shapes__large-1920x1080__s640_c0.1_i0.7"),
+        "yolo11n large HTMLImageElement",
+    )
+    .await;
 
-    let want = golden!("yolo11n-shapes__tiny-37x23__s640_c0.25_i0.45");
     let bmp = bitmap(image!("tiny-37x23.png"), "image/png").await;
-    let ours = predict(&model, bmp.into(), JsValue::UNDEFINED)
-        .await
+    check_case(
+        &model,
+        bmp.into(),
+        JsValue::UNDEFINED,
+        golden!("yolo11n-shapes__tiny-37x23__s640_c0.25_i0.45"),
+        "yolo11n tiny ImageBitmap, default options",
+    )
+    .await;
+}
+
+#[wasm_bindgen_test]
+async fn canvases_and_model_url() {
+    // The model by URL string (a blob: URL, fetched like any http(s) URL).
+    let url = Url::create_object_url_with_blob(&blob(YOLO11N, "application/octet-stream")).unwrap();
+    let model = LocalModel::load(JsValue::from(url.as_str())).await.unwrap();
+    let data = image_data(image!("odd-333x517.png"));
+    let want = golden!("yolo11n-shapes__odd-333x517__s640_c0.25_i0.45");
+
+    let document = web_sys::window().unwrap().document().unwrap();
+    let canvas: HtmlCanvasElement = document
+        .create_element("canvas")
+        .unwrap()
+        .dyn_into()
         .unwrap();
-    check(&ours, &want, "yolo11n tiny ImageBitmap, default options");
+    canvas.set_width(data.width());
+    canvas.set_height(data.height());
+    let ctx: CanvasRenderingContext2d = canvas
+        .get_context("2d")
+        .unwrap()
+        .unwrap()
+        .dyn_into()
+        .unwrap();
+    ctx.put_image_data(&data, 0.0, 0.0).unwrap();
+    check_case(
+        &model,
+        canvas.into(),
+        options(640, 0.25, 0.45),
+        want.clone(),
+        "yolo11n odd HTMLCanvasElement",
+    )
+    .await;
+
+    let off = OffscreenCanvas::new(data.width(), data.height()).unwrap();
+    let octx: OffscreenCanvasRenderingContext2d =
+        off.get_context("2d").unwrap().unwrap().dyn_into().unwrap();
+    octx.put_image_data(&data, 0.0, 0.0).unwrap();
+    check_case(
+        &model,
+        off.into(),
+        options(640, 0.25, 0.45),
+        want,
+        "yolo11n odd OffscreenCanvas",
+    )
+    .await;
+
+    let missing = LocalModel::load(JsValue::from("blob:null/no-such-model"))
+        .await
+        .map(|_| ())
+        .unwrap_err();
+    assert_eq!(error_code(&missing).1, "network");
 }
 
 #[wasm_bindgen_test]
 async fn dynamic_model_at_other_sizes() {
     let model = load(YOLO11N_DYNAMIC).await.unwrap();
-    let want = golden!("yolo11n-shapes-dynamic__landscape-800x450__s320_c0.25_i0.45");
-    let ours = predict(
+    check_case(
         &model,
         image_data(image!("landscape-800x450.png")).into(),
         options(320, 0.25, 0.45),
+        golden!("yolo11n-shapes-dynamic__landscape-800x450__s320_c0.25_i0.45"),
+        "yolo11n dynamic landscape 320",
     )
-    .await
-    .unwrap();
-    check(&ours, &want, "yolo11n dynamic landscape 320");
-    let want = golden!("yolo11n-shapes-dynamic__portrait-360x720__s480_c0.1_i0.7");
-    let ours = predict(
+    .await;
+    check_case(
         &model,
         blob(image!("portrait-360x720.png"), "image/png").into(),
         options(480, 0.1, 0.7),
+        golden!("yolo11n-shapes-dynamic__portrait-360x720__s480_c0.1_i0.7"),
+        "yolo11n dynamic portrait 480 Blob",
     )
-    .await
-    .unwrap();
-    check(&ours, &want, "yolo11n dynamic portrait 480 Blob");
+    .await;
 }
 
 #[wasm_bindgen_test]
 async fn yolov8_with_browser_decoded_jpeg() {
     let model = load(YOLOV8N).await.unwrap();
-    let want = golden!("yolov8n-shapes__odd-333x517__s640_c0.25_i0.45");
-    let ours = predict(
+    check_case(
         &model,
         blob(image!("odd-333x517.png"), "image/png").into(),
         options(640, 0.25, 0.45),
+        golden!("yolov8n-shapes__odd-333x517__s640_c0.25_i0.45"),
+        "yolov8n odd Blob",
     )
-    .await
-    .unwrap();
-    check(&ours, &want, "yolov8n odd Blob");
+    .await;
     // Chromium's JPEG decoder (libjpeg-turbo) against OpenCV's, through the whole pipeline.
-    let want = golden!("yolov8n-shapes__zidane__s640_c0.25_i0.45");
-    let ours = predict(
+    check_case(
         &model,
         blob(image!("zidane.jpg"), "image/jpeg").into(),
         options(640, 0.25, 0.45),
+        golden!("yolov8n-shapes__zidane__s640_c0.25_i0.45"),
+        "yolov8n zidane.jpg Blob",
     )
-    .await
-    .unwrap();
-    check(&ours, &want, "yolov8n zidane.jpg Blob");
+    .await;
 }
 
 #[wasm_bindgen_test]
