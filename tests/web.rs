@@ -11,7 +11,7 @@ use wasm_bindgen_futures::JsFuture;
 use wasm_bindgen_test::*;
 use web_sys::{
     Blob, BlobPropertyBag, CanvasRenderingContext2d, HtmlCanvasElement, HtmlImageElement,
-    ImageBitmap, ImageData, OffscreenCanvas, OffscreenCanvasRenderingContext2d, Url,
+    ImageBitmap, OffscreenCanvas, OffscreenCanvasRenderingContext2d, Url,
 };
 use yolo_wasm::schema::Response;
 use yolo_wasm::web::LocalModel;
@@ -58,17 +58,6 @@ fn blob(bytes: &[u8], mime: &str) -> Blob {
     let bag = BlobPropertyBag::new();
     bag.set_type(mime);
     Blob::new_with_u8_array_sequence_and_options(&parts, &bag).unwrap()
-}
-
-/// Decodes a PNG in Rust (not by the browser) into an `ImageData`.
-fn image_data(png: &[u8]) -> ImageData {
-    let rgba = image::load_from_memory(png).unwrap().into_rgba8();
-    ImageData::new_with_u8_clamped_array_and_sh(
-        wasm_bindgen::Clamped(rgba.as_raw()),
-        rgba.width(),
-        rgba.height(),
-    )
-    .unwrap()
 }
 
 async fn html_image(bytes: &[u8], mime: &str) -> HtmlImageElement {
@@ -137,7 +126,7 @@ async fn static_model_image_data_and_html_image() {
 
     check_case(
         &model,
-        image_data(image!("square-640x640.png")).into(),
+        common::image_data(image!("square-640x640.png")).into(),
         options(640, 0.25, 0.45),
         golden!("yolo11n-shapes__square-640x640__s640_c0.25_i0.45"),
         "yolo11n square ImageData",
@@ -170,7 +159,7 @@ async fn canvases_and_model_url() {
     // The model by URL string (a blob: URL, fetched like any http(s) URL).
     let url = Url::create_object_url_with_blob(&blob(YOLO11N, "application/octet-stream")).unwrap();
     let model = LocalModel::load(JsValue::from(url.as_str())).await.unwrap();
-    let data = image_data(image!("odd-333x517.png"));
+    let data = common::image_data(image!("odd-333x517.png"));
     let want = golden!("yolo11n-shapes__odd-333x517__s640_c0.25_i0.45");
 
     let document = web_sys::window().unwrap().document().unwrap();
@@ -222,7 +211,7 @@ async fn dynamic_model_at_other_sizes() {
     let model = load(YOLO11N_DYNAMIC).await.unwrap();
     check_case(
         &model,
-        image_data(image!("landscape-800x450.png")).into(),
+        common::image_data(image!("landscape-800x450.png")).into(),
         options(320, 0.25, 0.45),
         golden!("yolo11n-shapes-dynamic__landscape-800x450__s320_c0.25_i0.45"),
         "yolo11n dynamic landscape 320",
@@ -280,7 +269,7 @@ async fn errors_are_typed() {
     let bad = load(BAD_OUTPUT).await.unwrap();
     let err = predict(
         &bad,
-        image_data(image!("tiny-37x23.png")).into(),
+        common::image_data(image!("tiny-37x23.png")).into(),
         JsValue::UNDEFINED,
     )
     .await
@@ -288,7 +277,7 @@ async fn errors_are_typed() {
     assert_eq!(error_code(&err).1, "unsupported_model");
 
     let model = load(YOLO11N).await.unwrap();
-    let src = || JsValue::from(image_data(image!("tiny-37x23.png")));
+    let src = || JsValue::from(common::image_data(image!("tiny-37x23.png")));
     for (opts, field) in [
         (options(16, 0.25, 0.45), "imgsz"),
         (options(640, 0.0, 0.45), "conf"),

@@ -9,7 +9,7 @@ use js_sys::{Array, Uint8Array};
 use wasm_bindgen::JsValue;
 use wasm_bindgen_futures::JsFuture;
 use wasm_bindgen_test::*;
-use web_sys::{Blob, BlobPropertyBag, ImageData};
+use web_sys::{Blob, BlobPropertyBag};
 use yolo_wasm::schema::Response;
 use yolo_wasm::web::LocalModel;
 
@@ -38,13 +38,7 @@ async fn predicts_inside_a_worker() {
         .await
         .unwrap();
 
-    let rgba = image::load_from_memory(SQUARE).unwrap().into_rgba8();
-    let data = ImageData::new_with_u8_clamped_array_and_sh(
-        wasm_bindgen::Clamped(rgba.as_raw()),
-        rgba.width(),
-        rgba.height(),
-    )
-    .unwrap();
+    let data = common::image_data(SQUARE);
     let ours = predict(&model, data.into()).await;
     let want = golden(include_str!(
         "fixtures/golden/yolo11n-shapes__square-640x640__s640_c0.25_i0.45.json"

@@ -1,9 +1,9 @@
 //! Pixels from every image source the browser has, in a window or a worker.
 //!
 //! `ImageData` is read as is. Everything else is drawn at its natural size onto an
-//! `OffscreenCanvas` and read back; `Blob`/`File` are decoded by the browser first with
-//! `createImageBitmap` (EXIF orientation applied like OpenCV's `imread`, no colour-space
-//! conversion, no premultiplication).
+//! `OffscreenCanvas` and read back; `Blob`/`File` and canvases go through `createImageBitmap`
+//! first (EXIF orientation applied like OpenCV's `imread`, no colour-space conversion, no
+//! premultiplication; a canvas of any context type is snapshotted without being touched).
 
 use super::loader::await_js;
 use crate::error::{Error, Result};
@@ -32,17 +32,40 @@ fn js_err(context: &str) -> impl Fn(JsValue) -> Error + '_ {
     move |e| bad(format!("{context}: {}", super::errors::describe(&e)))
 }
 
-/// Decodes a `Blob` with the browser's decoders.
-async fn bitmap_from_blob(blob: &Blob) -> Result<ImageBitmap> {
+/// What `createImageBitmap` is asked to read.
+enum BitmapSource<'a> {
+    Blob(&'a Blob),
+    Canvas(&'a HtmlCanvasElement),
+    Offscreen(&'a OffscreenCanvas),
+}
+
+/// `createImageBitmap` of the current global scope: decodes blobs with the browser's decoders
+/// and snapshots canvases of any context type without touching them.
+async fn bitmap(src: BitmapSource<'_>) -> Result<ImageBitmap> {
     let opts = ImageBitmapOptions::new();
     opts.set_image_orientation(ImageOrientation::FromImage);
     opts.set_color_space_conversion(ColorSpaceConversion::None);
     opts.set_premultiply_alpha(PremultiplyAlpha::None);
     let global = js_sys::global();
+    macro_rules! create {
+        ($scope:expr) => {
+            match src {
+                BitmapSource::Blob(b) => {
+                    $scope.create_image_bitmap_with_blob_and_image_bitmap_options(b, &opts)
+                }
+                BitmapSource::Canvas(c) => $scope
+                    .create_image_bitmap_with_html_canvas_element_and_image_bitmap_options(
+                        c, &opts,
+                    ),
+                BitmapSource::Offscreen(c) => $scope
+                    .create_image_bitmap_with_offscreen_canvas_and_image_bitmap_options(c, &opts),
+            }
+        };
+    }
     let promise = if let Some(w) = global.dyn_ref::<web_sys::Window>() {
-        w.create_image_bitmap_with_blob_and_image_bitmap_options(blob, &opts)
+        create!(w)
     } else if let Some(w) = global.dyn_ref::<WorkerGlobalScope>() {
-        w.create_image_bitmap_with_blob_and_image_bitmap_options(blob, &opts)
+        create!(w)
     } else {
         return Err(bad(
             "createImageBitmap is not available in this JavaScript environment",
@@ -50,7 +73,7 @@ async fn bitmap_from_blob(blob: &Blob) -> Result<ImageBitmap> {
     }
     .map_err(js_err("createImageBitmap"))?;
     let v = await_js(promise, |e| {
-        bad(format!("the browser cannot decode this image ({e})"))
+        bad(format!("the browser cannot read this image ({e})"))
     })
     .await?;
     v.dyn_into()
@@ -85,6 +108,16 @@ fn read_back(
     })
 }
 
+/// Pixels of a bitmap made by [`bitmap`], which is closed afterwards.
+async fn bitmap_pixels(src: BitmapSource<'_>) -> Result<Rgba> {
+    let bmp = bitmap(src).await?;
+    let out = read_back(bmp.width(), bmp.height(), |c| {
+        c.draw_image_with_image_bitmap(&bmp, 0.0, 0.0)
+    });
+    bmp.close();
+    out
+}
+
 /// Reads RGBA pixels from any supported image source.
 pub async fn pixels(src: &JsValue) -> Result<Rgba> {
     if let Some(img) = src.dyn_ref::<ImageData>() {
@@ -100,12 +133,7 @@ pub async fn pixels(src: &JsValue) -> Result<Rgba> {
         });
     }
     if let Some(blob) = src.dyn_ref::<Blob>() {
-        let bmp = bitmap_from_blob(blob).await?;
-        let out = read_back(bmp.width(), bmp.height(), |c| {
-            c.draw_image_with_image_bitmap(&bmp, 0.0, 0.0)
-        });
-        bmp.close();
-        return out;
+        return bitmap_pixels(BitmapSource::Blob(blob)).await;
     }
     if let Some(img) = src.dyn_ref::<HtmlImageElement>() {
         if !img.complete() || img.natural_width() == 0 {
@@ -119,14 +147,10 @@ pub async fn pixels(src: &JsValue) -> Result<Rgba> {
         });
     }
     if let Some(cv) = src.dyn_ref::<HtmlCanvasElement>() {
-        return read_back(cv.width(), cv.height(), |c| {
-            c.draw_image_with_html_canvas_element(cv, 0.0, 0.0)
-        });
+        return bitmap_pixels(BitmapSource::Canvas(cv)).await;
     }
     if let Some(cv) = src.dyn_ref::<OffscreenCanvas>() {
-        return read_back(cv.width(), cv.height(), |c| {
-            c.draw_image_with_offscreen_canvas(cv, 0.0, 0.0)
-        });
+        return bitmap_pixels(BitmapSource::Offscreen(cv)).await;
     }
     if let Some(video) = src.dyn_ref::<HtmlVideoElement>() {
         if video.ready_state() < 2 {

@@ -137,3 +137,14 @@ pub fn compare(ours: &[Prediction], theirs: &[Prediction], what: &str) -> Result
     }
     Ok(e)
 }
+
+/// Decodes a PNG in Rust (not by the browser) into an `ImageData` whose pixels live in a JS
+/// array (an `ImageData` made from a slice of wasm memory would alias memory Rust may reuse).
+#[cfg(target_arch = "wasm32")]
+pub fn image_data(png: &[u8]) -> web_sys::ImageData {
+    let rgba = image::load_from_memory(png).unwrap().into_rgba8();
+    let pixels = js_sys::Uint8ClampedArray::new_with_length(rgba.as_raw().len() as u32);
+    pixels.copy_from(rgba.as_raw());
+    web_sys::ImageData::new_with_js_u8_clamped_array_and_sh(&pixels, rgba.width(), rgba.height())
+        .unwrap()
+}
