@@ -24,15 +24,14 @@ test-native:
 test-web:
 	cargo test --release --target wasm32-unknown-unknown --test web --test web_worker
 
-# The package as tests see it: release profile (reuses the test build), no wasm-opt pass.
-test-pkg:
-	PROFILE=release WASM_OPT=0 ./scripts/build-pkg.sh
+# The package as tests see it (release profile: reuses the test build).
+test-pkg: pkg
 	node_modules/.bin/tsc -p tests/pkg/tsconfig.json
 	node --test tests/pkg/
 
-## pkg/: the npm package as shipped: `dist` profile (LTO, one codegen unit) + wasm-opt -O3.
+## pkg/: the npm package (release profile; `WASM_OPT=1` adds a wasm-opt -O3 pass, `PROFILE=dist` fat LTO).
 pkg:
-	PROFILE=dist ./scripts/build-pkg.sh
+	./scripts/build-pkg.sh
 
 ## The demo page on http://127.0.0.1:$(PORT)/www/ (static files; the model and samples come from tests/fixtures).
 demo: setup pkg

@@ -7,11 +7,15 @@ use serde::Deserialize;
 use std::path::PathBuf;
 use yolo_wasm::schema::{BoxCoords, Prediction, Response};
 
-/// `tests/fixtures/<rel>`.
+/// `tests/fixtures/<rel>` of the workspace (this module is shared by the root crate's tests
+/// and the server's, so the folder is found from either manifest directory).
 pub fn fixture(rel: &str) -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-        .join("tests/fixtures")
-        .join(rel)
+    let here = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
+    let root = here
+        .ancestors()
+        .find(|d| d.join("tests/fixtures").is_dir())
+        .unwrap_or(&here);
+    root.join("tests/fixtures").join(rel)
 }
 
 /// Decodes an image fixture to RGB8.

@@ -1,0 +1,87 @@
+//! The `yolo-wasm predict` command: its JSON equals Ultralytics' golden output, and failures
+//! exit non-zero with the error code on stderr.
+
+#[path = "../../tests/common/mod.rs"]
+mod common;
+
+use std::process::Command;
+use yolo_wasm::schema::Response;
+
+fn yolo_wasm(args: &[&str]) -> std::process::Output {
+    Command::new(env!("CARGO_BIN_EXE_yolo-wasm"))
+        .args(args)
+        .output()
+        .expect("run yolo-wasm")
+}
+
+#[test]
+fn predict_prints_the_hub_json_equal_to_ultralytics() {
+    let model = common::fixture("models/yolo11n-shapes-dynamic.onnx");
+    let image = common::fixture("images/landscape-800x450.png");
+    let out = yolo_wasm(&[
+        "predict",
+        "--model",
+        model.to_str().unwrap(),
+        "--image",
+        image.to_str().unwrap(),
+        "--imgsz",
+        "480",
+        "--conf",
+        "0.1",
+        "--iou",
+        "0.7",
+    ]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let ours: Response = serde_json::from_slice(&out.stdout).expect("stdout is the HUB JSON");
+    let case = common::cases()
+        .into_iter()
+        .find(|c| c.case == "yolo11n-shapes-dynamic__landscape-800x450__s480_c0.1_i0.7")
+        .unwrap();
+    let golden = common::golden(&case);
+    assert_eq!(ours.images[0].shape, [450, 800]);
+    assert_eq!(
+        ours.metadata.model.as_deref(),
+        Some("yolo11n-shapes-dynamic.onnx")
+    );
+    common::compare(
+        &ours.images[0].results,
+        &golden.images[0].results,
+        &case.case,
+    )
+    .unwrap();
+}
+
+#[test]
+fn failures_exit_non_zero_with_the_error_code() {
+    let model = common::fixture("models/not-yolo.onnx");
+    let image = common::fixture("images/tiny-37x23.png");
+    let out = yolo_wasm(&[
+        "predict",
+        "--model",
+        model.to_str().unwrap(),
+        "--image",
+        image.to_str().unwrap(),
+    ]);
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("[not_yolo_model]"));
+    let good = common::fixture("models/yolo11n-shapes.onnx");
+    let out = yolo_wasm(&[
+        "predict",
+        "--model",
+        good.to_str().unwrap(),
+        "--image",
+        image.to_str().unwrap(),
+        "--conf",
+        "2",
+    ]);
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("[invalid_argument]") && err.contains("conf"),
+        "{err}"
+    );
+}
