@@ -50,10 +50,7 @@ impl Error {
 
     /// Shorthand for [`Error::InvalidArgument`].
     pub fn invalid_argument(field: impl Into<String>, message: impl Into<String>) -> Self {
-        Error::InvalidArgument {
-            field: field.into(),
-            message: message.into(),
-        }
+        Error::InvalidArgument { field: field.into(), message: message.into() }
     }
 }
 

@@ -36,11 +36,7 @@ pub struct PredictOptions {
 
 impl Default for PredictOptions {
     fn default() -> Self {
-        PredictOptions {
-            imgsz: IMGSZ_DEFAULT,
-            conf: CONF_DEFAULT,
-            iou: IOU_DEFAULT,
-        }
+        PredictOptions { imgsz: IMGSZ_DEFAULT, conf: CONF_DEFAULT, iou: IOU_DEFAULT }
     }
 }
 
@@ -63,28 +59,17 @@ impl PredictOptions {
 
     /// Checks options built by hand against the HUB ranges.
     pub fn validate(&self) -> Result<()> {
-        Self::from_raw(
-            Some(self.imgsz as f64),
-            Some(self.conf as f64),
-            Some(self.iou as f64),
-        )
-        .map(|_| ())
+        Self::from_raw(Some(self.imgsz as f64), Some(self.conf as f64), Some(self.iou as f64)).map(|_| ())
     }
 }
 
 fn check_imgsz(v: f64) -> Result<u32> {
     let allowed = format!("an integer from {IMGSZ_MIN} to {IMGSZ_MAX}");
     if !v.is_finite() || v.fract() != 0.0 {
-        return Err(Error::invalid_argument(
-            "imgsz",
-            format!("must be {allowed}, got {v}"),
-        ));
+        return Err(Error::invalid_argument("imgsz", format!("must be {allowed}, got {v}")));
     }
     if v < IMGSZ_MIN as f64 || v > IMGSZ_MAX as f64 {
-        return Err(Error::invalid_argument(
-            "imgsz",
-            format!("must be {allowed}, got {v}"),
-        ));
+        return Err(Error::invalid_argument("imgsz", format!("must be {allowed}, got {v}")));
     }
     Ok(v as u32)
 }
@@ -94,10 +79,7 @@ fn check_imgsz(v: f64) -> Result<u32> {
 fn check_range(field: &str, v: f64, (lo, hi): (f64, f64)) -> Result<f32> {
     let x = v as f32;
     if !v.is_finite() || x < lo as f32 || x > hi as f32 {
-        return Err(Error::invalid_argument(
-            field,
-            format!("must be a number from {lo} to {hi}, got {v}"),
-        ));
+        return Err(Error::invalid_argument(field, format!("must be a number from {lo} to {hi}, got {v}")));
     }
     Ok(x)
 }
@@ -109,14 +91,7 @@ mod tests {
     #[test]
     fn defaults_are_the_hub_defaults() {
         let o = PredictOptions::from_raw(None, None, None).unwrap();
-        assert_eq!(
-            o,
-            PredictOptions {
-                imgsz: 640,
-                conf: 0.25,
-                iou: 0.45
-            }
-        );
+        assert_eq!(o, PredictOptions { imgsz: 640, conf: 0.25, iou: 0.45 });
     }
 
     #[test]

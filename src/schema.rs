@@ -186,10 +186,7 @@ mod tests {
     fn hub_response_round_trips_in_sorted_key_order() {
         let json = r#"{"images":[{"results":[{"box":{"x1":745.75464,"x2":1085.06458,"y1":388.19571,"y2":772.09497},"class":8,"confidence":0.93324,"name":"no_jacket"}],"shape":[1328,1770],"speed":{"inference":687.46101,"postprocess":0.74014,"preprocess":3.17581}}],"metadata":{"functionTimeAlive":42087.042,"functionTimeCall":1.851,"imageCount":1,"model":"https://hub.ultralytics.com/models/modelid","version":{"python":"3.11.10","torch":"2.8.0+cpu","torchvision":"0.23.0+cpu","ultralytics":"8.3.189"}}}"#;
         let r: Response = serde_json::from_str(json).unwrap();
-        assert!(matches!(
-            r.images[0].results[0].bbox,
-            Some(BoxCoords::Rect(_))
-        ));
+        assert!(matches!(r.images[0].results[0].bbox, Some(BoxCoords::Rect(_))));
         assert_eq!(serde_json::to_string(&r).unwrap(), json);
     }
 

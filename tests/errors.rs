@@ -17,16 +17,9 @@ fn code_of(r: Result<YoloModel, Error>) -> &'static str {
 fn truncated_and_garbage_models_are_invalid_model() {
     let bytes = load("models/yolo11n-shapes.onnx");
     for cut in [0, 1, 100, 4096, bytes.len() / 2, bytes.len() - 1] {
-        assert_eq!(
-            code_of(YoloModel::load(&bytes[..cut], "t")),
-            "invalid_model",
-            "cut at {cut}"
-        );
+        assert_eq!(code_of(YoloModel::load(&bytes[..cut], "t")), "invalid_model", "cut at {cut}");
     }
-    assert_eq!(
-        code_of(YoloModel::load(b"definitely not protobuf \xff\xfe", "g")),
-        "invalid_model"
-    );
+    assert_eq!(code_of(YoloModel::load(b"definitely not protobuf \xff\xfe", "g")), "invalid_model");
 }
 
 #[test]
@@ -50,11 +43,7 @@ fn options_out_of_range_fail_before_any_work() {
     let model = YoloModel::load(&load("models/yolo11n-shapes.onnx"), "m").unwrap();
     let rgb = vec![0u8; 8 * 8 * 3];
     let px = Pixels::new(8, 8, 3, &rgb).unwrap();
-    let bad = PredictOptions {
-        imgsz: 640,
-        conf: 2.0,
-        iou: 0.45,
-    };
+    let bad = PredictOptions { imgsz: 640, conf: 2.0, iou: 0.45 };
     match model.predict(&px, &bad).unwrap_err() {
         Error::InvalidArgument { field, .. } => assert_eq!(field, "conf"),
         other => panic!("unexpected {other:?}"),
@@ -63,11 +52,7 @@ fn options_out_of_range_fail_before_any_work() {
 
 #[test]
 fn pinned_tract_version_is_reported() {
-    let manifest =
-        std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/Cargo.toml")).unwrap();
-    let pin = format!(
-        "tract-onnx = {{ version = \"={}\"",
-        yolo_wasm::pipeline::TRACT_VERSION
-    );
+    let manifest = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/Cargo.toml")).unwrap();
+    let pin = format!("tract-onnx = {{ version = \"={}\"", yolo_wasm::pipeline::TRACT_VERSION);
     assert!(manifest.contains(&pin), "Cargo.toml must pin {pin}");
 }

@@ -15,22 +15,15 @@ struct Entry {
 
 #[test]
 fn letterbox_is_byte_exact_with_ultralytics() {
-    let index: Vec<Entry> = serde_json::from_str(
-        &std::fs::read_to_string(common::fixture("letterbox/index.json")).unwrap(),
-    )
-    .unwrap();
+    let index: Vec<Entry> =
+        serde_json::from_str(&std::fs::read_to_string(common::fixture("letterbox/index.json")).unwrap()).unwrap();
     assert!(index.len() >= 9);
     for e in index {
         let src = common::rgb(&format!("images/{}", e.image));
         let want = common::rgb(&format!("letterbox/{}", e.file));
         let px = Pixels::new(src.width(), src.height(), 3, src.as_raw()).unwrap();
         let lb = Letterbox::new(src.height(), src.width(), (e.imgsz, e.imgsz), e.auto, 32);
-        assert_eq!(
-            (lb.input_w, lb.input_h),
-            (want.width(), want.height()),
-            "{}: input size",
-            e.file
-        );
+        assert_eq!((lb.input_w, lb.input_h), (want.width(), want.height()), "{}: input size", e.file);
         let t = letterbox_tensor(&px, &lb);
         let plane = (lb.input_w * lb.input_h) as usize;
         let mut diffs = 0;
@@ -42,10 +35,6 @@ fn letterbox_is_byte_exact_with_ultralytics() {
                 }
             }
         }
-        assert_eq!(
-            diffs, 0,
-            "{}: {diffs} channel values differ from Ultralytics",
-            e.file
-        );
+        assert_eq!(diffs, 0, "{}: {diffs} channel values differ from Ultralytics", e.file);
     }
 }

@@ -10,8 +10,8 @@ use wasm_bindgen::{JsCast, JsValue};
 use wasm_bindgen_futures::JsFuture;
 use wasm_bindgen_test::*;
 use web_sys::{
-    Blob, BlobPropertyBag, CanvasRenderingContext2d, HtmlCanvasElement, HtmlImageElement,
-    ImageBitmap, OffscreenCanvas, OffscreenCanvasRenderingContext2d, Url,
+    Blob, BlobPropertyBag, CanvasRenderingContext2d, HtmlCanvasElement, HtmlImageElement, ImageBitmap, OffscreenCanvas,
+    OffscreenCanvasRenderingContext2d, Url,
 };
 use yolo_wasm::schema::Response;
 use yolo_wasm::web::LocalModel;
@@ -31,8 +31,7 @@ macro_rules! image {
 }
 macro_rules! golden {
     ($case:literal) => {
-        serde_json::from_str::<Response>(include_str!(concat!("fixtures/golden/", $case, ".json")))
-            .unwrap()
+        serde_json::from_str::<Response>(include_str!(concat!("fixtures/golden/", $case, ".json"))).unwrap()
     };
 }
 
@@ -70,20 +69,14 @@ async fn html_image(bytes: &[u8], mime: &str) -> HtmlImageElement {
 
 async fn bitmap(bytes: &[u8], mime: &str) -> ImageBitmap {
     let window = web_sys::window().unwrap();
-    let p = window
-        .create_image_bitmap_with_blob(&blob(bytes, mime))
-        .unwrap();
+    let p = window.create_image_bitmap_with_blob(&blob(bytes, mime)).unwrap();
     JsFuture::from(p).await.unwrap().dyn_into().unwrap()
 }
 
 fn check(ours: &Response, golden: &Response, what: &str) {
     assert_eq!(ours.images.len(), 1);
-    assert_eq!(
-        ours.images[0].shape, golden.images[0].shape,
-        "{what}: shape"
-    );
-    let e = common::compare(&ours.images[0].results, &golden.images[0].results, what)
-        .unwrap_or_else(|m| panic!("{m}"));
+    assert_eq!(ours.images[0].shape, golden.images[0].shape, "{what}: shape");
+    let e = common::compare(&ours.images[0].results, &golden.images[0].results, what).unwrap_or_else(|m| panic!("{m}"));
     let s = &ours.images[0].speed;
     console_log!(
         "{what}: {} results, max box error {:.4} px, max conf error {:.6}; preprocess {:.1} ms, inference {:.1} ms, postprocess {:.1} ms",
@@ -94,24 +87,13 @@ fn check(ours: &Response, golden: &Response, what: &str) {
 }
 
 /// Predicts `source` and compares with the golden response `want`.
-async fn check_case(
-    model: &LocalModel,
-    source: JsValue,
-    opts: JsValue,
-    want: Response,
-    what: &str,
-) {
+async fn check_case(model: &LocalModel, source: JsValue, opts: JsValue, want: Response, what: &str) {
     let ours = predict(model, source, opts).await.unwrap();
     check(&ours, &want, what);
 }
 
 fn error_code(e: &JsValue) -> (String, String) {
-    let get = |k: &str| {
-        Reflect::get(e, &k.into())
-            .ok()
-            .and_then(|v| v.as_string())
-            .unwrap_or_default()
-    };
+    let get = |k: &str| Reflect::get(e, &k.into()).ok().and_then(|v| v.as_string()).unwrap_or_default();
     (get("name"), get("code"))
 }
 
@@ -119,10 +101,7 @@ fn error_code(e: &JsValue) -> (String, String) {
 async fn static_model_image_data_and_html_image() {
     let model = load(YOLO11N).await.unwrap();
     let info: yolo_wasm_info::Info = serde_wasm_bindgen::from_value(model.info().unwrap()).unwrap();
-    assert_eq!(
-        (info.task.as_str(), info.imgsz, info.names.len()),
-        ("detect", [640, 640], 3)
-    );
+    assert_eq!((info.task.as_str(), info.imgsz, info.names.len()), ("detect", [640, 640], 3));
 
     check_case(
         &model,
@@ -163,46 +142,19 @@ async fn canvases_and_model_url() {
     let want = golden!("yolo11n-shapes__odd-333x517__s640_c0.25_i0.45");
 
     let document = web_sys::window().unwrap().document().unwrap();
-    let canvas: HtmlCanvasElement = document
-        .create_element("canvas")
-        .unwrap()
-        .dyn_into()
-        .unwrap();
+    let canvas: HtmlCanvasElement = document.create_element("canvas").unwrap().dyn_into().unwrap();
     canvas.set_width(data.width());
     canvas.set_height(data.height());
-    let ctx: CanvasRenderingContext2d = canvas
-        .get_context("2d")
-        .unwrap()
-        .unwrap()
-        .dyn_into()
-        .unwrap();
+    let ctx: CanvasRenderingContext2d = canvas.get_context("2d").unwrap().unwrap().dyn_into().unwrap();
     ctx.put_image_data(&data, 0.0, 0.0).unwrap();
-    check_case(
-        &model,
-        canvas.into(),
-        options(640, 0.25, 0.45),
-        want.clone(),
-        "yolo11n odd HTMLCanvasElement",
-    )
-    .await;
+    check_case(&model, canvas.into(), options(640, 0.25, 0.45), want.clone(), "yolo11n odd HTMLCanvasElement").await;
 
     let off = OffscreenCanvas::new(data.width(), data.height()).unwrap();
-    let octx: OffscreenCanvasRenderingContext2d =
-        off.get_context("2d").unwrap().unwrap().dyn_into().unwrap();
+    let octx: OffscreenCanvasRenderingContext2d = off.get_context("2d").unwrap().unwrap().dyn_into().unwrap();
     octx.put_image_data(&data, 0.0, 0.0).unwrap();
-    check_case(
-        &model,
-        off.into(),
-        options(640, 0.25, 0.45),
-        want,
-        "yolo11n odd OffscreenCanvas",
-    )
-    .await;
+    check_case(&model, off.into(), options(640, 0.25, 0.45), want, "yolo11n odd OffscreenCanvas").await;
 
-    let missing = LocalModel::load(JsValue::from("blob:null/no-such-model"))
-        .await
-        .map(|_| ())
-        .unwrap_err();
+    let missing = LocalModel::load(JsValue::from("blob:null/no-such-model")).await.map(|_| ()).unwrap_err();
     assert_eq!(error_code(&missing).1, "network");
 }
 
@@ -260,20 +212,11 @@ async fn errors_are_typed() {
         assert_eq!(error_code(&err), ("YoloError".into(), code.into()));
         assert!(err.is_instance_of::<js_sys::Error>());
     }
-    let err = LocalModel::load(JsValue::from(42))
-        .await
-        .map(|_| ())
-        .unwrap_err();
+    let err = LocalModel::load(JsValue::from(42)).await.map(|_| ()).unwrap_err();
     assert_eq!(error_code(&err).1, "invalid_argument");
 
     let bad = load(BAD_OUTPUT).await.unwrap();
-    let err = predict(
-        &bad,
-        common::image_data(image!("tiny-37x23.png")).into(),
-        JsValue::UNDEFINED,
-    )
-    .await
-    .unwrap_err();
+    let err = predict(&bad, common::image_data(image!("tiny-37x23.png")).into(), JsValue::UNDEFINED).await.unwrap_err();
     assert_eq!(error_code(&err).1, "unsupported_model");
 
     let model = load(YOLO11N).await.unwrap();
@@ -282,37 +225,17 @@ async fn errors_are_typed() {
         (options(16, 0.25, 0.45), "imgsz"),
         (options(640, 0.0, 0.45), "conf"),
         (options(640, 0.25, 0.99), "iou"),
-        (
-            js_sys::JSON::parse(r#"{"confidence": 0.5}"#).unwrap(),
-            "confidence",
-        ),
+        (js_sys::JSON::parse(r#"{"confidence": 0.5}"#).unwrap(), "confidence"),
         (js_sys::JSON::parse(r#"{"conf": "0.5"}"#).unwrap(), "conf"),
         (JsValue::from("fast"), "options"),
     ] {
         let err = predict(&model, src(), opts).await.unwrap_err();
-        assert_eq!(
-            error_code(&err),
-            ("YoloError".into(), "invalid_argument".into())
-        );
-        assert_eq!(
-            Reflect::get(&err, &"field".into())
-                .unwrap()
-                .as_string()
-                .as_deref(),
-            Some(field)
-        );
+        assert_eq!(error_code(&err), ("YoloError".into(), "invalid_argument".into()));
+        assert_eq!(Reflect::get(&err, &"field".into()).unwrap().as_string().as_deref(), Some(field));
     }
-    let err = predict(&model, JsValue::from("img.png"), JsValue::UNDEFINED)
-        .await
-        .unwrap_err();
+    let err = predict(&model, JsValue::from("img.png"), JsValue::UNDEFINED).await.unwrap_err();
     assert_eq!(error_code(&err).1, "invalid_argument");
-    let err = predict(
-        &model,
-        blob(b"garbage", "image/png").into(),
-        JsValue::UNDEFINED,
-    )
-    .await
-    .unwrap_err();
+    let err = predict(&model, blob(b"garbage", "image/png").into(), JsValue::UNDEFINED).await.unwrap_err();
     assert_eq!(error_code(&err).1, "invalid_image");
     // The model still works after all of that.
     assert!(predict(&model, src(), JsValue::UNDEFINED).await.is_ok());

@@ -30,41 +30,18 @@ async fn predict(model: &LocalModel, source: JsValue) -> Response {
 
 #[wasm_bindgen_test]
 async fn predicts_inside_a_worker() {
-    assert!(
-        web_sys::window().is_none(),
-        "this test must run in a worker"
-    );
-    let model = LocalModel::load(Uint8Array::from(YOLO11N).into())
-        .await
-        .unwrap();
+    assert!(web_sys::window().is_none(), "this test must run in a worker");
+    let model = LocalModel::load(Uint8Array::from(YOLO11N).into()).await.unwrap();
 
     let data = common::image_data(SQUARE);
     let ours = predict(&model, data.into()).await;
-    let want = golden(include_str!(
-        "fixtures/golden/yolo11n-shapes__square-640x640__s640_c0.25_i0.45.json"
-    ));
-    common::compare(
-        &ours.images[0].results,
-        &want.images[0].results,
-        "worker ImageData",
-    )
-    .unwrap();
+    let want = golden(include_str!("fixtures/golden/yolo11n-shapes__square-640x640__s640_c0.25_i0.45.json"));
+    common::compare(&ours.images[0].results, &want.images[0].results, "worker ImageData").unwrap();
 
     let bag = BlobPropertyBag::new();
     bag.set_type("image/png");
-    let blob = Blob::new_with_u8_array_sequence_and_options(
-        &Array::of1(&Uint8Array::from(PORTRAIT)),
-        &bag,
-    )
-    .unwrap();
+    let blob = Blob::new_with_u8_array_sequence_and_options(&Array::of1(&Uint8Array::from(PORTRAIT)), &bag).unwrap();
     let ours = predict(&model, blob.into()).await;
-    let want = golden(include_str!(
-        "fixtures/golden/yolo11n-shapes__portrait-360x720__s640_c0.25_i0.45.json"
-    ));
-    common::compare(
-        &ours.images[0].results,
-        &want.images[0].results,
-        "worker Blob",
-    )
-    .unwrap();
+    let want = golden(include_str!("fixtures/golden/yolo11n-shapes__portrait-360x720__s640_c0.25_i0.45.json"));
+    common::compare(&ours.images[0].results, &want.images[0].results, "worker Blob").unwrap();
 }

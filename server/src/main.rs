@@ -10,11 +10,7 @@ use std::process::ExitCode;
 use yolo_wasm::{Error, Pixels, PredictOptions, YoloModel};
 
 #[derive(Parser)]
-#[command(
-    name = "yolo-wasm",
-    version,
-    about = "Ultralytics YOLO ONNX models answering in the HUB Inference API JSON"
-)]
+#[command(name = "yolo-wasm", version, about = "Ultralytics YOLO ONNX models answering in the HUB Inference API JSON")]
 struct Cli {
     #[command(subcommand)]
     command: Command,
@@ -57,22 +53,11 @@ fn main() -> ExitCode {
 
 fn run(cli: Cli) -> Result<(), Error> {
     match cli.command {
-        Command::Predict {
-            model,
-            image,
-            imgsz,
-            conf,
-            iou,
-            pretty,
-        } => {
+        Command::Predict { model, image, imgsz, conf, iou, pretty } => {
             let opts = PredictOptions::from_raw(imgsz, conf, iou)?;
-            let bytes = std::fs::read(&model).map_err(|e| {
-                Error::InvalidModel(format!("cannot read {}: {e}", model.display()))
-            })?;
-            let name = model.file_name().map_or_else(
-                || model.display().to_string(),
-                |n| n.to_string_lossy().into(),
-            );
+            let bytes = std::fs::read(&model)
+                .map_err(|e| Error::InvalidModel(format!("cannot read {}: {e}", model.display())))?;
+            let name = model.file_name().map_or_else(|| model.display().to_string(), |n| n.to_string_lossy().into());
             let yolo = YoloModel::load(&bytes, name)?;
             let mut images = Vec::with_capacity(image.len());
             for path in &image {
@@ -81,11 +66,7 @@ fn run(cli: Cli) -> Result<(), Error> {
                 images.push(yolo.predict(&px, &opts)?);
             }
             let response = yolo.response(images);
-            let json = if pretty {
-                serde_json::to_string_pretty(&response)
-            } else {
-                serde_json::to_string(&response)
-            };
+            let json = if pretty { serde_json::to_string_pretty(&response) } else { serde_json::to_string(&response) };
             println!("{}", json.map_err(|e| Error::Inference(e.to_string()))?);
             Ok(())
         }

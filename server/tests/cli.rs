@@ -8,10 +8,7 @@ use std::process::Command;
 use yolo_wasm::schema::Response;
 
 fn yolo_wasm(args: &[&str]) -> std::process::Output {
-    Command::new(env!("CARGO_BIN_EXE_yolo-wasm"))
-        .args(args)
-        .output()
-        .expect("run yolo-wasm")
+    Command::new(env!("CARGO_BIN_EXE_yolo-wasm")).args(args).output().expect("run yolo-wasm")
 }
 
 #[test]
@@ -31,11 +28,7 @@ fn predict_prints_the_hub_json_equal_to_ultralytics() {
         "--iou",
         "0.7",
     ]);
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
     let ours: Response = serde_json::from_slice(&out.stdout).expect("stdout is the HUB JSON");
     let case = common::cases()
         .into_iter()
@@ -43,45 +36,21 @@ fn predict_prints_the_hub_json_equal_to_ultralytics() {
         .unwrap();
     let golden = common::golden(&case);
     assert_eq!(ours.images[0].shape, [450, 800]);
-    assert_eq!(
-        ours.metadata.model.as_deref(),
-        Some("yolo11n-shapes-dynamic.onnx")
-    );
-    common::compare(
-        &ours.images[0].results,
-        &golden.images[0].results,
-        &case.case,
-    )
-    .unwrap();
+    assert_eq!(ours.metadata.model.as_deref(), Some("yolo11n-shapes-dynamic.onnx"));
+    common::compare(&ours.images[0].results, &golden.images[0].results, &case.case).unwrap();
 }
 
 #[test]
 fn failures_exit_non_zero_with_the_error_code() {
     let model = common::fixture("models/not-yolo.onnx");
     let image = common::fixture("images/tiny-37x23.png");
-    let out = yolo_wasm(&[
-        "predict",
-        "--model",
-        model.to_str().unwrap(),
-        "--image",
-        image.to_str().unwrap(),
-    ]);
+    let out = yolo_wasm(&["predict", "--model", model.to_str().unwrap(), "--image", image.to_str().unwrap()]);
     assert!(!out.status.success());
     assert!(String::from_utf8_lossy(&out.stderr).contains("[not_yolo_model]"));
     let good = common::fixture("models/yolo11n-shapes.onnx");
-    let out = yolo_wasm(&[
-        "predict",
-        "--model",
-        good.to_str().unwrap(),
-        "--image",
-        image.to_str().unwrap(),
-        "--conf",
-        "2",
-    ]);
+    let out =
+        yolo_wasm(&["predict", "--model", good.to_str().unwrap(), "--image", image.to_str().unwrap(), "--conf", "2"]);
     assert!(!out.status.success());
     let err = String::from_utf8_lossy(&out.stderr);
-    assert!(
-        err.contains("[invalid_argument]") && err.contains("conf"),
-        "{err}"
-    );
+    assert!(err.contains("[invalid_argument]") && err.contains("conf"), "{err}");
 }

@@ -85,10 +85,7 @@ pub struct ModelInfo {
     pub description: Option<String>,
 }
 
-fn names_with_string_keys<S: serde::Serializer>(
-    names: &BTreeMap<u32, String>,
-    s: S,
-) -> Result<S::Ok, S::Error> {
+fn names_with_string_keys<S: serde::Serializer>(names: &BTreeMap<u32, String>, s: S) -> Result<S::Ok, S::Error> {
     s.collect_map(names.iter().map(|(k, v)| (k.to_string(), v)))
 }
 
@@ -96,11 +93,8 @@ fn literal(props: &BTreeMap<String, String>, key: &str) -> Result<Option<PyValue
     props
         .get(key)
         .map(|raw| {
-            pylit::parse(raw).map_err(|e| {
-                Error::NotYoloModel(format!(
-                    "metadata `{key}` = {raw:?} is not a Python literal: {e}"
-                ))
-            })
+            pylit::parse(raw)
+                .map_err(|e| Error::NotYoloModel(format!("metadata `{key}` = {raw:?} is not a Python literal: {e}")))
         })
         .transpose()
 }
@@ -111,32 +105,20 @@ fn int_field(props: &BTreeMap<String, String>, key: &str, default: u32) -> Resul
         Some(v) => v
             .as_i64()
             .and_then(|i| u32::try_from(i).ok())
-            .ok_or_else(|| {
-                Error::NotYoloModel(format!(
-                    "metadata `{key}` must be a non-negative integer, got {v:?}"
-                ))
-            }),
+            .ok_or_else(|| Error::NotYoloModel(format!("metadata `{key}` must be a non-negative integer, got {v:?}"))),
     }
 }
 
 fn pair(v: &PyValue, key: &str) -> Result<[u32; 2]> {
-    let bad = || {
-        Error::NotYoloModel(format!(
-            "metadata `{key}` must be a pair of integers, got {v:?}"
-        ))
-    };
+    let bad = || Error::NotYoloModel(format!("metadata `{key}` must be a pair of integers, got {v:?}"));
     if let Some(i) = v.as_i64() {
         let i = u32::try_from(i).map_err(|_| bad())?;
         return Ok([i, i]);
     }
     match v.as_list() {
         Some([a, b]) => Ok([
-            a.as_i64()
-                .and_then(|i| u32::try_from(i).ok())
-                .ok_or_else(bad)?,
-            b.as_i64()
-                .and_then(|i| u32::try_from(i).ok())
-                .ok_or_else(bad)?,
+            a.as_i64().and_then(|i| u32::try_from(i).ok()).ok_or_else(bad)?,
+            b.as_i64().and_then(|i| u32::try_from(i).ok()).ok_or_else(bad)?,
         ]),
         _ => Err(bad()),
     }
@@ -154,12 +136,9 @@ impl ModelInfo {
         })?;
         let task = Task::parse(task_raw.trim())
             .ok_or_else(|| Error::NotYoloModel(format!("unknown task {task_raw:?} in metadata")))?;
-        let names = literal(props, "names")?
-            .ok_or_else(|| Error::NotYoloModel("metadata has no `names`".into()))?;
+        let names = literal(props, "names")?.ok_or_else(|| Error::NotYoloModel("metadata has no `names`".into()))?;
         let names = names.as_int_str_map().ok_or_else(|| {
-            Error::NotYoloModel(format!(
-                "metadata `names` must be a dict of id → name, got {names:?}"
-            ))
+            Error::NotYoloModel(format!("metadata `names` must be a dict of id → name, got {names:?}"))
         })?;
         if names.is_empty() {
             return Err(Error::NotYoloModel("metadata `names` is empty".into()));
@@ -169,29 +148,19 @@ impl ModelInfo {
             None => return Err(Error::NotYoloModel("metadata has no `imgsz`".into())),
         };
         if imgsz[0] == 0 || imgsz[1] == 0 {
-            return Err(Error::NotYoloModel(format!(
-                "metadata `imgsz` must be positive, got {imgsz:?}"
-            )));
+            return Err(Error::NotYoloModel(format!("metadata `imgsz` must be positive, got {imgsz:?}")));
         }
         let args = literal(props, "args")?;
-        let nms_arg = args
-            .as_ref()
-            .and_then(|a| a.get("nms"))
-            .and_then(PyValue::as_bool)
-            .unwrap_or(false);
+        let nms_arg = args.as_ref().and_then(|a| a.get("nms")).and_then(PyValue::as_bool).unwrap_or(false);
         let end2end = match literal(props, "end2end")? {
-            Some(v) => v.as_bool().ok_or_else(|| {
-                Error::NotYoloModel(format!("metadata `end2end` must be a bool, got {v:?}"))
-            })?,
+            Some(v) => v
+                .as_bool()
+                .ok_or_else(|| Error::NotYoloModel(format!("metadata `end2end` must be a bool, got {v:?}")))?,
             None => false,
         } || nms_arg;
-        let kpt_shape = literal(props, "kpt_shape")?
-            .map(|v| pair(&v, "kpt_shape"))
-            .transpose()?;
+        let kpt_shape = literal(props, "kpt_shape")?.map(|v| pair(&v, "kpt_shape")).transpose()?;
         if task == Task::Pose && kpt_shape.is_none() {
-            return Err(Error::NotYoloModel(
-                "pose model without `kpt_shape` metadata".into(),
-            ));
+            return Err(Error::NotYoloModel("pose model without `kpt_shape` metadata".into()));
         }
         let stride = int_field(props, "stride", 32)?;
         Ok(ModelInfo {
@@ -211,19 +180,12 @@ impl ModelInfo {
 
     /// Name of a class id (`"class_<id>"` when the metadata has none).
     pub fn name_of(&self, class: u32) -> String {
-        self.names
-            .get(&class)
-            .cloned()
-            .unwrap_or_else(|| format!("class_{class}"))
+        self.names.get(&class).cloned().unwrap_or_else(|| format!("class_{class}"))
     }
 
     /// Number of classes the head predicts.
     pub fn num_classes(&self) -> usize {
-        self.names
-            .keys()
-            .next_back()
-            .map_or(0, |&k| k as usize + 1)
-            .max(self.names.len())
+        self.names.keys().next_back().map_or(0, |&k| k as usize + 1).max(self.names.len())
     }
 }
 
@@ -232,10 +194,7 @@ mod tests {
     use super::*;
 
     fn props(pairs: &[(&str, &str)]) -> BTreeMap<String, String> {
-        pairs
-            .iter()
-            .map(|(k, v)| (k.to_string(), v.to_string()))
-            .collect()
+        pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect()
     }
 
     #[test]
@@ -258,12 +217,7 @@ mod tests {
 
     #[test]
     fn nms_export_is_end2end() {
-        let p = props(&[
-            ("task", "detect"),
-            ("names", "{0: 'a'}"),
-            ("imgsz", "[320, 480]"),
-            ("args", "{'nms': True}"),
-        ]);
+        let p = props(&[("task", "detect"), ("names", "{0: 'a'}"), ("imgsz", "[320, 480]"), ("args", "{'nms': True}")]);
         let info = ModelInfo::from_props(&p, false).unwrap();
         assert!(info.end2end);
         assert_eq!(info.imgsz, [320, 480]);

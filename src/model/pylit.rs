@@ -62,10 +62,7 @@ impl PyValue {
     /// Looks a string key up in a dict.
     pub fn get(&self, key: &str) -> Option<&PyValue> {
         match self {
-            PyValue::Dict(items) => items
-                .iter()
-                .find(|(k, _)| k.as_str() == Some(key))
-                .map(|(_, v)| v),
+            PyValue::Dict(items) => items.iter().find(|(k, _)| k.as_str() == Some(key)).map(|(_, v)| v),
             _ => None,
         }
     }
@@ -75,20 +72,13 @@ impl PyValue {
         let PyValue::Dict(items) = self else {
             return None;
         };
-        items
-            .iter()
-            .map(|(k, v)| Some((u32::try_from(k.as_i64()?).ok()?, v.as_str()?.to_string())))
-            .collect()
+        items.iter().map(|(k, v)| Some((u32::try_from(k.as_i64()?).ok()?, v.as_str()?.to_string()))).collect()
     }
 }
 
 /// Parses one Python literal; the whole input must be consumed.
 pub fn parse(text: &str) -> Result<PyValue, String> {
-    let mut p = Parser {
-        s: text.as_bytes(),
-        text,
-        i: 0,
-    };
+    let mut p = Parser { s: text.as_bytes(), text, i: 0 };
     let v = p.value(0)?;
     p.ws();
     if p.i != p.s.len() {
@@ -220,10 +210,7 @@ impl Parser<'_> {
     }
 
     fn hex(&mut self, n: usize) -> Result<char, String> {
-        let digits = self
-            .text
-            .get(self.i..self.i + n)
-            .ok_or_else(|| self.err("short hex escape"))?;
+        let digits = self.text.get(self.i..self.i + n).ok_or_else(|| self.err("short hex escape"))?;
         let code = u32::from_str_radix(digits, 16).map_err(|_| self.err("bad hex escape"))?;
         self.i += n;
         char::from_u32(code).ok_or_else(|| self.err("invalid code point"))
@@ -238,34 +225,23 @@ impl Parser<'_> {
                 break;
             }
         }
-        let raw: String = self.text[start..self.i]
-            .chars()
-            .filter(|&c| c != '_')
-            .collect();
+        let raw: String = self.text[start..self.i].chars().filter(|&c| c != '_').collect();
         if let Ok(i) = raw.parse::<i64>() {
             return Ok(PyValue::Int(i));
         }
         match raw.trim_start_matches(['+', '-']) {
             "inf" | "nan" => {}
-            s if s
-                .chars()
-                .any(|c| c.is_ascii_alphabetic() && c != 'e' && c != 'E') =>
-            {
+            s if s.chars().any(|c| c.is_ascii_alphabetic() && c != 'e' && c != 'E') => {
                 return Err(format!("invalid number `{raw}` at offset {start}"));
             }
             _ => {}
         }
-        raw.parse::<f64>()
-            .map(PyValue::Float)
-            .map_err(|_| format!("invalid number `{raw}` at offset {start}"))
+        raw.parse::<f64>().map(PyValue::Float).map_err(|_| format!("invalid number `{raw}` at offset {start}"))
     }
 
     fn word(&mut self) -> Result<PyValue, String> {
         let start = self.i;
-        while self
-            .peek()
-            .is_some_and(|c| c.is_ascii_alphanumeric() || c == b'_')
-        {
+        while self.peek().is_some_and(|c| c.is_ascii_alphanumeric() || c == b'_') {
             self.i += 1;
         }
         match &self.text[start..self.i] {
@@ -289,10 +265,7 @@ mod tests {
         assert_eq!(m[&0], "person");
         assert_eq!(m[&1], "it's");
         assert_eq!(m[&2], "a\\b");
-        assert_eq!(
-            parse("[640, 640]").unwrap(),
-            PyValue::List(vec![PyValue::Int(640), PyValue::Int(640)])
-        );
+        assert_eq!(parse("[640, 640]").unwrap(), PyValue::List(vec![PyValue::Int(640), PyValue::Int(640)]));
         assert_eq!(parse("(17, 3)").unwrap().as_list().unwrap().len(), 2);
         assert_eq!(parse("True").unwrap(), PyValue::Bool(true));
         let args = parse("{'batch': 1, 'dynamic': False, 'half': False, 'opset': None, 'nms': False, 'fraction': 1.0}")
@@ -300,25 +273,12 @@ mod tests {
         assert_eq!(args.get("dynamic"), Some(&PyValue::Bool(false)));
         assert_eq!(args.get("fraction"), Some(&PyValue::Float(1.0)));
         assert_eq!(parse("-1.5e-3").unwrap(), PyValue::Float(-1.5e-3));
-        assert_eq!(
-            parse("{'k': 'é'}").unwrap().get("k").unwrap().as_str(),
-            Some("é")
-        );
+        assert_eq!(parse("{'k': 'é'}").unwrap().get("k").unwrap().as_str(), Some("é"));
     }
 
     #[test]
     fn rejects_garbage() {
-        for bad in [
-            "{0: 'a'",
-            "[1, 2",
-            "'abc",
-            "__import__('os')",
-            "{0 'a'}",
-            "1 2",
-            "",
-            "[[[[",
-            "12abc",
-        ] {
+        for bad in ["{0: 'a'", "[1, 2", "'abc", "__import__('os')", "{0 'a'}", "1 2", "", "[[[[", "12abc"] {
             assert!(parse(bad).is_err(), "{bad}");
         }
         let deep = "[".repeat(100) + &"]".repeat(100);

@@ -35,9 +35,7 @@ pub struct Session {
 
 impl std::fmt::Debug for Session {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Session")
-            .field("fixed_input", &self.fixed_input)
-            .finish_non_exhaustive()
+        f.debug_struct("Session").field("fixed_input", &self.fixed_input).finish_non_exhaustive()
     }
 }
 
@@ -47,29 +45,14 @@ fn invalid(e: impl std::fmt::Display) -> Error {
 
 /// `[h, w]` of the image input when both are fixed numbers, `None` when symbolic.
 fn input_hw(proto: &tract_onnx::pb::ModelProto) -> Result<Option<(u32, u32)>> {
-    let graph = proto
-        .graph
-        .as_ref()
-        .ok_or_else(|| invalid("the ONNX file has no graph"))?;
-    let inits: std::collections::HashSet<&str> =
-        graph.initializer.iter().map(|t| t.name.as_str()).collect();
-    let inputs: Vec<_> = graph
-        .input
-        .iter()
-        .filter(|i| !inits.contains(i.name.as_str()))
-        .collect();
+    let graph = proto.graph.as_ref().ok_or_else(|| invalid("the ONNX file has no graph"))?;
+    let inits: std::collections::HashSet<&str> = graph.initializer.iter().map(|t| t.name.as_str()).collect();
+    let inputs: Vec<_> = graph.input.iter().filter(|i| !inits.contains(i.name.as_str())).collect();
     let [input] = inputs.as_slice() else {
-        return Err(Error::UnsupportedModel(format!(
-            "expected one image input, the graph has {}",
-            inputs.len()
-        )));
+        return Err(Error::UnsupportedModel(format!("expected one image input, the graph has {}", inputs.len())));
     };
-    let Some(TypeValue::TensorType(t)) = input.r#type.as_ref().and_then(|t| t.value.as_ref())
-    else {
-        return Err(Error::UnsupportedModel(format!(
-            "input `{}` is not a tensor",
-            input.name
-        )));
+    let Some(TypeValue::TensorType(t)) = input.r#type.as_ref().and_then(|t| t.value.as_ref()) else {
+        return Err(Error::UnsupportedModel(format!("input `{}` is not a tensor", input.name)));
     };
     let dims: Vec<Option<u32>> = t
         .shape
@@ -105,38 +88,23 @@ impl Session {
         }
         // Declared intermediate and output shapes of dynamic exports carry symbols (`batch`,
         // `anchors`) that clash with the concrete input we set: let tract infer them instead.
-        let onnx = tract_onnx::onnx()
-            .with_ignore_output_shapes(true)
-            .with_ignore_value_info(true);
-        let proto = onnx.proto_model_for_read(&mut &bytes[..]).map_err(|e| {
-            invalid(format!(
-                "not a readable ONNX file ({} bytes): {e:#}",
-                bytes.len()
-            ))
-        })?;
+        let onnx = tract_onnx::onnx().with_ignore_output_shapes(true).with_ignore_value_info(true);
+        let proto = onnx
+            .proto_model_for_read(&mut &bytes[..])
+            .map_err(|e| invalid(format!("not a readable ONNX file ({} bytes): {e:#}", bytes.len())))?;
         if proto.graph.as_ref().is_none_or(|g| g.node.is_empty()) {
-            return Err(invalid(
-                "the ONNX file has no graph (truncated or not an ONNX model?)",
-            ));
+            return Err(invalid("the ONNX file has no graph (truncated or not an ONNX model?)"));
         }
-        let props: BTreeMap<String, String> = proto
-            .metadata_props
-            .iter()
-            .map(|p| (p.key.clone(), p.value.clone()))
-            .collect();
+        let props: BTreeMap<String, String> =
+            proto.metadata_props.iter().map(|p| (p.key.clone(), p.value.clone())).collect();
         let fixed = input_hw(&proto)?;
         let mut info = ModelInfo::from_props(&props, fixed.is_none())?;
         if let Some((h, w)) = fixed {
             info.imgsz = [h, w];
         }
-        let model = onnx
-            .model_for_proto_model(&proto)
-            .map_err(|e| invalid(format!("tract cannot read this graph: {e:#}")))?;
-        let session = Session {
-            model,
-            plans: Mutex::new(Vec::new()),
-            fixed_input: fixed,
-        };
+        let model =
+            onnx.model_for_proto_model(&proto).map_err(|e| invalid(format!("tract cannot read this graph: {e:#}")))?;
+        let session = Session { model, plans: Mutex::new(Vec::new()), fixed_input: fixed };
         if let Some((h, w)) = fixed {
             session.plan(h, w)?;
         }
@@ -147,9 +115,7 @@ impl Session {
     fn plan(&self, h: u32, w: u32) -> Result<Plan> {
         if let Some((fh, fw)) = self.fixed_input {
             if (fh, fw) != (h, w) {
-                return Err(Error::Inference(format!(
-                    "this model takes {fh}×{fw} inputs, got {h}×{w}"
-                )));
+                return Err(Error::Inference(format!("this model takes {fh}×{fw} inputs, got {h}×{w}")));
             }
         }
         let mut plans = self.plans.lock().unwrap_or_else(|e| e.into_inner());
@@ -166,11 +132,7 @@ impl Session {
             .with_input_fact(0, fact)
             .and_then(|m| m.into_optimized())
             .and_then(|m| m.into_runnable())
-            .map_err(|e| {
-                invalid(format!(
-                    "cannot prepare the graph for a {h}×{w} input: {e:#}"
-                ))
-            })?;
+            .map_err(|e| invalid(format!("cannot prepare the graph for a {h}×{w} input: {e:#}")))?;
         if plans.len() >= PLAN_CACHE {
             plans.remove(0);
         }
@@ -184,24 +146,17 @@ impl Session {
         let tensor = tract_ndarray::Array4::from_shape_vec((1, 3, h as usize, w as usize), input)
             .map_err(|e| Error::Inference(format!("input tensor: {e}")))?
             .into_tensor();
-        let outputs = plan
-            .run(tvec!(tensor.into()))
-            .map_err(|e| Error::Inference(format!("{e:#}")))?;
+        let outputs = plan.run(tvec!(tensor.into())).map_err(|e| Error::Inference(format!("{e:#}")))?;
         outputs
             .into_iter()
             .map(|v| {
                 let t = v.into_tensor();
-                let t = t
-                    .cast_to::<f32>()
-                    .map_err(|e| Error::Inference(format!("output is not numeric: {e}")))?;
+                let t = t.cast_to::<f32>().map_err(|e| Error::Inference(format!("output is not numeric: {e}")))?;
                 let data = t
                     .try_as_plain_ram()
                     .and_then(|v| v.as_slice::<f32>().map(<[f32]>::to_vec))
                     .map_err(|e| Error::Inference(e.to_string()))?;
-                Ok(Output {
-                    shape: t.shape().to_vec(),
-                    data,
-                })
+                Ok(Output { shape: t.shape().to_vec(), data })
             })
             .collect()
     }

@@ -48,12 +48,7 @@ impl<'a> Table<'a> {
         if out.data.len() != rows * features {
             return Err(bad());
         }
-        Ok(Table {
-            data: &out.data,
-            rows,
-            features,
-            feature_major,
-        })
+        Ok(Table { data: &out.data, rows, features, feature_major })
     }
 
     /// Value `f` of prediction `r`.
@@ -101,12 +96,7 @@ pub fn dense_candidates(t: &Table, nc: usize, conf: f32) -> Vec<Candidate> {
 
 /// End2end head: rows in the model's (already sorted) order whose score is strictly above `conf`,
 /// at most `max_det`. A class id that is not a whole number in range is an error.
-pub fn end2end_candidates(
-    t: &Table,
-    nc: usize,
-    conf: f32,
-    max_det: usize,
-) -> Result<Vec<Candidate>> {
+pub fn end2end_candidates(t: &Table, nc: usize, conf: f32, max_det: usize) -> Result<Vec<Candidate>> {
     let mut out = Vec::new();
     for r in 0..t.rows {
         let score = t.get(r, 4);
@@ -138,56 +128,32 @@ mod tests {
     #[test]
     fn reads_both_orientations() {
         // 2 anchors, 4 + 2 classes, feature-major.
-        let fm = Output {
-            shape: vec![1, 6, 2],
-            data: vec![10., 50., 10., 50., 4., 8., 4., 8., 0.9, 0.1, 0.2, 0.6],
-        };
+        let fm = Output { shape: vec![1, 6, 2], data: vec![10., 50., 10., 50., 4., 8., 4., 8., 0.9, 0.1, 0.2, 0.6] };
         let t = Table::new(&fm, 6, false, "detect").unwrap();
         let c = dense_candidates(&t, 2, 0.25);
         assert_eq!(c.len(), 2);
         assert_eq!(c[0].bbox, [8.0, 8.0, 12.0, 12.0]);
         assert_eq!((c[1].class, c[1].score), (1, 0.6));
         // The same, anchor-major.
-        let am = Output {
-            shape: vec![1, 2, 6],
-            data: vec![10., 10., 4., 4., 0.9, 0.2, 50., 50., 8., 8., 0.1, 0.6],
-        };
+        let am = Output { shape: vec![1, 2, 6], data: vec![10., 10., 4., 4., 0.9, 0.2, 50., 50., 8., 8., 0.1, 0.6] };
         let t2 = Table::new(&am, 6, false, "detect").unwrap();
         assert_eq!(dense_candidates(&t2, 2, 0.25), c);
     }
 
     #[test]
     fn wrong_shapes_are_typed_errors() {
-        let o = Output {
-            shape: vec![1, 7, 3],
-            data: vec![0.0; 21],
-        };
-        assert_eq!(
-            Table::new(&o, 6, false, "detect").unwrap_err().code(),
-            "unsupported_model"
-        );
-        let o = Output {
-            shape: vec![1, 6],
-            data: vec![0.0; 6],
-        };
+        let o = Output { shape: vec![1, 7, 3], data: vec![0.0; 21] };
+        assert_eq!(Table::new(&o, 6, false, "detect").unwrap_err().code(), "unsupported_model");
+        let o = Output { shape: vec![1, 6], data: vec![0.0; 6] };
         assert!(Table::new(&o, 6, false, "detect").is_err());
-        let o = Output {
-            shape: vec![1, 2, 6],
-            data: vec![0., 0., 1., 1., 0.9, 7.0, 0., 0., 1., 1., 0.1, 0.],
-        };
+        let o = Output { shape: vec![1, 2, 6], data: vec![0., 0., 1., 1., 0.9, 7.0, 0., 0., 1., 1., 0.1, 0.] };
         let t = Table::new(&o, 6, true, "detect").unwrap();
-        assert!(
-            end2end_candidates(&t, 3, 0.25, 300).is_err(),
-            "class 7 of 3"
-        );
+        assert!(end2end_candidates(&t, 3, 0.25, 300).is_err(), "class 7 of 3");
     }
 
     #[test]
     fn conf_is_strict() {
-        let o = Output {
-            shape: vec![1, 5, 1],
-            data: vec![1., 1., 1., 1., 0.25],
-        };
+        let o = Output { shape: vec![1, 5, 1], data: vec![1., 1., 1., 1., 0.25] };
         let t = Table::new(&o, 5, false, "detect").unwrap();
         assert!(dense_candidates(&t, 1, 0.25).is_empty());
     }

@@ -10,9 +10,7 @@ pub mod preprocess;
 use crate::error::{Error, Result};
 use crate::model::{ModelInfo, Session, Task};
 use crate::options::{PredictOptions, MAX_DET};
-use crate::schema::{
-    round_python, BoxCoords, ImageResult, Metadata, Prediction, RectBox, Response, Speed,
-};
+use crate::schema::{round_python, BoxCoords, ImageResult, Metadata, Prediction, RectBox, Response, Speed};
 use decode::Table;
 use nms::Candidate;
 use preprocess::{Letterbox, Pixels};
@@ -39,11 +37,7 @@ impl YoloModel {
                 info.task
             )));
         }
-        Ok(YoloModel {
-            info,
-            session,
-            name: name.into(),
-        })
+        Ok(YoloModel { info, session, name: name.into() })
     }
 
     /// What the model's metadata says.
@@ -65,13 +59,7 @@ impl YoloModel {
             let s = opts.imgsz.div_ceil(stride) * stride;
             Letterbox::new(height, width, (s, s), true, stride)
         } else {
-            Letterbox::new(
-                height,
-                width,
-                (self.info.imgsz[0], self.info.imgsz[1]),
-                false,
-                stride,
-            )
+            Letterbox::new(height, width, (self.info.imgsz[0], self.info.imgsz[1]), false, stride)
         }
     }
 
@@ -90,23 +78,16 @@ impl YoloModel {
         Ok(ImageResult {
             results,
             shape: [px.height, px.width],
-            speed: Speed {
-                preprocess: ms(t0, t1),
-                inference: ms(t1, t2),
-                postprocess: ms(t2, t3),
-            },
+            speed: Speed { preprocess: ms(t0, t1), inference: ms(t1, t2), postprocess: ms(t2, t3) },
         })
     }
 
     /// Wraps per-image results into a full response with this model's metadata.
     pub fn response(&self, images: Vec<ImageResult>) -> Response {
-        let version = [
-            ("yolo-wasm", env!("CARGO_PKG_VERSION")),
-            ("tract", TRACT_VERSION),
-        ]
-        .into_iter()
-        .map(|(k, v)| (k.to_string(), v.to_string()))
-        .collect();
+        let version = [("yolo-wasm", env!("CARGO_PKG_VERSION")), ("tract", TRACT_VERSION)]
+            .into_iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
         Response {
             metadata: Metadata {
                 image_count: images.len() as u32,
@@ -126,9 +107,7 @@ impl YoloModel {
         px: &Pixels,
         opts: &PredictOptions,
     ) -> Result<Vec<Prediction>> {
-        let out0 = outputs
-            .first()
-            .ok_or_else(|| Error::UnsupportedModel("the model has no output".into()))?;
+        let out0 = outputs.first().ok_or_else(|| Error::UnsupportedModel("the model has no output".into()))?;
         let nc = self.info.num_classes();
         let end2end = self.info.end2end;
         let features = if end2end { 6 } else { 4 + nc };
@@ -136,11 +115,7 @@ impl YoloModel {
         let kept: Vec<Candidate> = if end2end {
             decode::end2end_candidates(&table, nc, opts.conf, MAX_DET)?
         } else {
-            nms::greedy(
-                decode::dense_candidates(&table, nc, opts.conf),
-                opts.iou,
-                MAX_DET,
-            )
+            nms::greedy(decode::dense_candidates(&table, nc, opts.conf), opts.iou, MAX_DET)
         };
         let map = BoxMap::new(lb, px.height, px.width);
         Ok(kept
@@ -178,12 +153,7 @@ pub struct BoxMap {
 impl BoxMap {
     /// The mapping for a letterboxed input of an `orig_h × orig_w` image.
     pub fn new(lb: &Letterbox, orig_h: u32, orig_w: u32) -> Self {
-        let (ih, iw, h0, w0) = (
-            lb.input_h as f64,
-            lb.input_w as f64,
-            orig_h as f64,
-            orig_w as f64,
-        );
+        let (ih, iw, h0, w0) = (lb.input_h as f64, lb.input_w as f64, orig_h as f64, orig_w as f64);
         let gain = (ih / h0).min(iw / w0);
         let new_h = (h0 * gain).round_ties_even().max(1.0);
         let new_w = (w0 * gain).round_ties_even().max(1.0);

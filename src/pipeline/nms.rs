@@ -35,18 +35,10 @@ pub fn greedy(mut cands: Vec<Candidate>, iou_thres: f32, max_det: usize) -> Vec<
         .iter()
         .map(|c| {
             let off = c.class as f32 * CLASS_OFFSET;
-            [
-                c.bbox[0] + off,
-                c.bbox[1] + off,
-                c.bbox[2] + off,
-                c.bbox[3] + off,
-            ]
+            [c.bbox[0] + off, c.bbox[1] + off, c.bbox[2] + off, c.bbox[3] + off]
         })
         .collect();
-    let areas: Vec<f32> = boxes
-        .iter()
-        .map(|b| (b[2] - b[0]) * (b[3] - b[1]))
-        .collect();
+    let areas: Vec<f32> = boxes.iter().map(|b| (b[2] - b[0]) * (b[3] - b[1])).collect();
     let mut suppressed = vec![false; cands.len()];
     let mut keep = Vec::new();
     for i in 0..cands.len() {
@@ -79,12 +71,7 @@ mod tests {
     use super::*;
 
     fn cand(bbox: [f32; 4], score: f32, class: u32) -> Candidate {
-        Candidate {
-            bbox,
-            score,
-            class,
-            row: 0,
-        }
+        Candidate { bbox, score, class, row: 0 }
     }
 
     #[test]
@@ -96,18 +83,12 @@ mod tests {
         assert_eq!(greedy(vec![a, b], 0.49, 300).len(), 1);
         let c = cand([0.0, 0.0, 10.0, 7.5], 0.7, 1);
         let kept = greedy(vec![c, a, b], 0.1, 300);
-        assert_eq!(
-            kept.iter().map(|k| k.score).collect::<Vec<_>>(),
-            vec![0.9, 0.7],
-            "other class not suppressed"
-        );
+        assert_eq!(kept.iter().map(|k| k.score).collect::<Vec<_>>(), vec![0.9, 0.7], "other class not suppressed");
     }
 
     #[test]
     fn caps_at_max_det() {
-        let cands: Vec<_> = (0..10)
-            .map(|i| cand([i as f32 * 20.0, 0.0, i as f32 * 20.0 + 5.0, 5.0], 0.5, 0))
-            .collect();
+        let cands: Vec<_> = (0..10).map(|i| cand([i as f32 * 20.0, 0.0, i as f32 * 20.0 + 5.0, 5.0], 0.5, 0)).collect();
         assert_eq!(greedy(cands, 0.45, 3).len(), 3);
     }
 }

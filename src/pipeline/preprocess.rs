@@ -29,14 +29,10 @@ impl<'a> Pixels<'a> {
     /// Wraps a buffer, checking its size.
     pub fn new(width: u32, height: u32, channels: u8, data: &'a [u8]) -> Result<Self> {
         if width == 0 || height == 0 {
-            return Err(Error::InvalidImage(format!(
-                "image has no pixels ({width}×{height})"
-            )));
+            return Err(Error::InvalidImage(format!("image has no pixels ({width}×{height})")));
         }
         if channels != 3 && channels != 4 {
-            return Err(Error::InvalidImage(format!(
-                "expected 3 (RGB) or 4 (RGBA) channels, got {channels}"
-            )));
+            return Err(Error::InvalidImage(format!("expected 3 (RGB) or 4 (RGBA) channels, got {channels}")));
         }
         let expected = width as usize * height as usize * channels as usize;
         if data.len() != expected {
@@ -45,12 +41,7 @@ impl<'a> Pixels<'a> {
                 data.len()
             )));
         }
-        Ok(Pixels {
-            width,
-            height,
-            channels,
-            data,
-        })
+        Ok(Pixels { width, height, channels, data })
     }
 }
 
@@ -79,24 +70,14 @@ impl Letterbox {
         let r = (th / orig_h as f64).min(tw / orig_w as f64);
         let new_w = ((orig_w as f64 * r).round_ties_even() as u32).max(1);
         let new_h = ((orig_h as f64 * r).round_ties_even() as u32).max(1);
-        let (mut dw, mut dh) = (
-            target.1.saturating_sub(new_w),
-            target.0.saturating_sub(new_h),
-        );
+        let (mut dw, mut dh) = (target.1.saturating_sub(new_w), target.0.saturating_sub(new_h));
         if auto && stride > 0 {
             dw %= stride;
             dh %= stride;
         }
         // top = round(dh/2 - 0.1), bottom = round(dh/2 + 0.1): floor and ceil of dh/2.
         let (top, left) = (dh / 2, dw / 2);
-        Letterbox {
-            input_h: new_h + dh,
-            input_w: new_w + dw,
-            new_h,
-            new_w,
-            top,
-            left,
-        }
+        Letterbox { input_h: new_h + dh, input_w: new_w + dw, new_h, new_w, top, left }
     }
 }
 
@@ -166,12 +147,7 @@ pub fn letterbox_tensor(src: &Pixels, lb: &Letterbox) -> Vec<f32> {
         for y in 0..src.height as usize {
             for x in 0..src.width as usize {
                 let p = (y * src.width as usize + x) * ch;
-                put(
-                    &mut out,
-                    y,
-                    x,
-                    [src.data[p], src.data[p + 1], src.data[p + 2]],
-                );
+                put(&mut out, y, x, [src.data[p], src.data[p + 1], src.data[p + 2]]);
             }
         }
         return out;
@@ -180,8 +156,7 @@ pub fn letterbox_tensor(src: &Pixels, lb: &Letterbox) -> Vec<f32> {
     let yt = taps(src.height, lb.new_h, false);
     let nw = lb.new_w as usize;
     // Two cached horizontal rows, keyed by source row index.
-    let mut rows: [(usize, Vec<i32>); 2] =
-        [(usize::MAX, vec![0; nw * 3]), (usize::MAX, vec![0; nw * 3])];
+    let mut rows: [(usize, Vec<i32>); 2] = [(usize::MAX, vec![0; nw * 3]), (usize::MAX, vec![0; nw * 3])];
     for dy in 0..lb.new_h as usize {
         for (slot, r) in [(0usize, yt.i0[dy]), (1usize, yt.i1[dy])] {
             if rows[slot].0 == r {
@@ -190,11 +165,7 @@ pub fn letterbox_tensor(src: &Pixels, lb: &Letterbox) -> Vec<f32> {
             let other = 1 - slot;
             if rows[other].0 == r {
                 let (a, b) = rows.split_at_mut(1);
-                let (from, to) = if other == 0 {
-                    (&a[0], &mut b[0])
-                } else {
-                    (&b[0], &mut a[0])
-                };
+                let (from, to) = if other == 0 { (&a[0], &mut b[0]) } else { (&b[0], &mut a[0]) };
                 to.1.copy_from_slice(&from.1);
             } else {
                 hresize_row(src, r, &xt, &mut rows[slot].1);
@@ -223,30 +194,10 @@ mod tests {
     fn letterbox_params_match_ultralytics() {
         // 1920×1080 into 640: 640×360, 140 rows of padding split 140/140.
         let lb = Letterbox::new(1080, 1920, (640, 640), false, 32);
-        assert_eq!(
-            lb,
-            Letterbox {
-                input_h: 640,
-                input_w: 640,
-                new_h: 360,
-                new_w: 640,
-                top: 140,
-                left: 0
-            }
-        );
+        assert_eq!(lb, Letterbox { input_h: 640, input_w: 640, new_h: 360, new_w: 640, top: 140, left: 0 });
         // Minimum rectangle: 280 % 32 = 24 → 12 above, 12 below.
         let lb = Letterbox::new(1080, 1920, (640, 640), true, 32);
-        assert_eq!(
-            lb,
-            Letterbox {
-                input_h: 384,
-                input_w: 640,
-                new_h: 360,
-                new_w: 640,
-                top: 12,
-                left: 0
-            }
-        );
+        assert_eq!(lb, Letterbox { input_h: 384, input_w: 640, new_h: 360, new_w: 640, top: 12, left: 0 });
         // Odd padding: floor above/left, ceil below/right. 37×23 → r = 17.297…, 640×398.
         let lb = Letterbox::new(23, 37, (640, 640), false, 32);
         assert_eq!((lb.new_w, lb.new_h, lb.top, lb.left), (640, 398, 121, 0));

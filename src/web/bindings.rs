@@ -10,11 +10,7 @@ use wasm_bindgen::prelude::*;
 
 fn to_value<T: Serialize>(v: &T) -> Result<JsValue, JsValue> {
     v.serialize(&serde_wasm_bindgen::Serializer::new().serialize_maps_as_objects(true))
-        .map_err(|e| {
-            to_js(crate::Error::Inference(format!(
-                "cannot convert the result to JS: {e}"
-            )))
-        })
+        .map_err(|e| to_js(crate::Error::Inference(format!("cannot convert the result to JS: {e}"))))
 }
 
 /// A YOLO ONNX export loaded into tract, run locally: nothing leaves the machine.
@@ -33,9 +29,7 @@ impl LocalModel {
     ) -> Result<LocalModel, JsValue> {
         let (bytes, name) = loader::model_bytes(&source).await.map_err(to_js)?;
         let model = YoloModel::load(&bytes, name).map_err(to_js)?;
-        Ok(LocalModel {
-            inner: Rc::new(model),
-        })
+        Ok(LocalModel { inner: Rc::new(model) })
     }
 
     /// The model's metadata: task, class names, export size, stride…

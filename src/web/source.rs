@@ -9,9 +9,9 @@ use super::loader::await_js;
 use crate::error::{Error, Result};
 use wasm_bindgen::{JsCast, JsValue};
 use web_sys::{
-    Blob, ColorSpaceConversion, HtmlCanvasElement, HtmlImageElement, HtmlVideoElement, ImageBitmap,
-    ImageBitmapOptions, ImageData, ImageOrientation, OffscreenCanvas,
-    OffscreenCanvasRenderingContext2d, PremultiplyAlpha, WorkerGlobalScope,
+    Blob, ColorSpaceConversion, HtmlCanvasElement, HtmlImageElement, HtmlVideoElement, ImageBitmap, ImageBitmapOptions,
+    ImageData, ImageOrientation, OffscreenCanvas, OffscreenCanvasRenderingContext2d, PremultiplyAlpha,
+    WorkerGlobalScope,
 };
 
 /// Owned RGBA pixels.
@@ -50,15 +50,13 @@ async fn bitmap(src: BitmapSource<'_>) -> Result<ImageBitmap> {
     macro_rules! create {
         ($scope:expr) => {
             match src {
-                BitmapSource::Blob(b) => {
-                    $scope.create_image_bitmap_with_blob_and_image_bitmap_options(b, &opts)
+                BitmapSource::Blob(b) => $scope.create_image_bitmap_with_blob_and_image_bitmap_options(b, &opts),
+                BitmapSource::Canvas(c) => {
+                    $scope.create_image_bitmap_with_html_canvas_element_and_image_bitmap_options(c, &opts)
                 }
-                BitmapSource::Canvas(c) => $scope
-                    .create_image_bitmap_with_html_canvas_element_and_image_bitmap_options(
-                        c, &opts,
-                    ),
-                BitmapSource::Offscreen(c) => $scope
-                    .create_image_bitmap_with_offscreen_canvas_and_image_bitmap_options(c, &opts),
+                BitmapSource::Offscreen(c) => {
+                    $scope.create_image_bitmap_with_offscreen_canvas_and_image_bitmap_options(c, &opts)
+                }
             }
         };
     }
@@ -67,17 +65,11 @@ async fn bitmap(src: BitmapSource<'_>) -> Result<ImageBitmap> {
     } else if let Some(w) = global.dyn_ref::<WorkerGlobalScope>() {
         create!(w)
     } else {
-        return Err(bad(
-            "createImageBitmap is not available in this JavaScript environment",
-        ));
+        return Err(bad("createImageBitmap is not available in this JavaScript environment"));
     }
     .map_err(js_err("createImageBitmap"))?;
-    let v = await_js(promise, |e| {
-        bad(format!("the browser cannot read this image ({e})"))
-    })
-    .await?;
-    v.dyn_into()
-        .map_err(|_| bad("createImageBitmap did not return an ImageBitmap"))
+    let v = await_js(promise, |e| bad(format!("the browser cannot read this image ({e})"))).await?;
+    v.dyn_into().map_err(|_| bad("createImageBitmap did not return an ImageBitmap"))
 }
 
 /// Draws something drawable of `w × h` onto an offscreen canvas and reads its pixels.
@@ -87,9 +79,7 @@ fn read_back(
     draw: impl FnOnce(&OffscreenCanvasRenderingContext2d) -> Result<(), JsValue>,
 ) -> Result<Rgba> {
     if w == 0 || h == 0 {
-        return Err(bad(format!(
-            "the image has no pixels ({w}×{h}); is it loaded?"
-        )));
+        return Err(bad(format!("the image has no pixels ({w}×{h}); is it loaded?")));
     }
     let canvas = OffscreenCanvas::new(w, h).map_err(js_err("OffscreenCanvas"))?;
     let ctx = canvas
@@ -98,22 +88,14 @@ fn read_back(
         .and_then(|c| c.dyn_into::<OffscreenCanvasRenderingContext2d>().ok())
         .ok_or_else(|| bad("no 2d context on OffscreenCanvas"))?;
     draw(&ctx).map_err(js_err("drawImage"))?;
-    let data = ctx
-        .get_image_data(0.0, 0.0, w as f64, h as f64)
-        .map_err(js_err("getImageData"))?;
-    Ok(Rgba {
-        width: w,
-        height: h,
-        data: data.data().0,
-    })
+    let data = ctx.get_image_data(0.0, 0.0, w as f64, h as f64).map_err(js_err("getImageData"))?;
+    Ok(Rgba { width: w, height: h, data: data.data().0 })
 }
 
 /// Pixels of a bitmap made by [`bitmap`], which is closed afterwards.
 async fn bitmap_pixels(src: BitmapSource<'_>) -> Result<Rgba> {
     let bmp = bitmap(src).await?;
-    let out = read_back(bmp.width(), bmp.height(), |c| {
-        c.draw_image_with_image_bitmap(&bmp, 0.0, 0.0)
-    });
+    let out = read_back(bmp.width(), bmp.height(), |c| c.draw_image_with_image_bitmap(&bmp, 0.0, 0.0));
     bmp.close();
     out
 }
@@ -121,26 +103,17 @@ async fn bitmap_pixels(src: BitmapSource<'_>) -> Result<Rgba> {
 /// Reads RGBA pixels from any supported image source.
 pub async fn pixels(src: &JsValue) -> Result<Rgba> {
     if let Some(img) = src.dyn_ref::<ImageData>() {
-        return Ok(Rgba {
-            width: img.width(),
-            height: img.height(),
-            data: img.data().0,
-        });
+        return Ok(Rgba { width: img.width(), height: img.height(), data: img.data().0 });
     }
     if let Some(bmp) = src.dyn_ref::<ImageBitmap>() {
-        return read_back(bmp.width(), bmp.height(), |c| {
-            c.draw_image_with_image_bitmap(bmp, 0.0, 0.0)
-        });
+        return read_back(bmp.width(), bmp.height(), |c| c.draw_image_with_image_bitmap(bmp, 0.0, 0.0));
     }
     if let Some(blob) = src.dyn_ref::<Blob>() {
         return bitmap_pixels(BitmapSource::Blob(blob)).await;
     }
     if let Some(img) = src.dyn_ref::<HtmlImageElement>() {
         if !img.complete() || img.natural_width() == 0 {
-            await_js(img.decode(), |e| {
-                bad(format!("the <img> cannot be decoded ({e})"))
-            })
-            .await?;
+            await_js(img.decode(), |e| bad(format!("the <img> cannot be decoded ({e})"))).await?;
         }
         return read_back(img.natural_width(), img.natural_height(), |c| {
             c.draw_image_with_html_image_element(img, 0.0, 0.0)
@@ -154,9 +127,7 @@ pub async fn pixels(src: &JsValue) -> Result<Rgba> {
     }
     if let Some(video) = src.dyn_ref::<HtmlVideoElement>() {
         if video.ready_state() < 2 {
-            return Err(bad(
-                "the <video> has no current frame yet (readyState < HAVE_CURRENT_DATA)",
-            ));
+            return Err(bad("the <video> has no current frame yet (readyState < HAVE_CURRENT_DATA)"));
         }
         return read_back(video.video_width(), video.video_height(), |c| {
             c.draw_image_with_html_video_element(video, 0.0, 0.0)

@@ -11,18 +11,13 @@ use yolo_wasm::schema::{BoxCoords, Prediction, Response};
 /// and the server's, so the folder is found from either manifest directory).
 pub fn fixture(rel: &str) -> PathBuf {
     let here = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
-    let root = here
-        .ancestors()
-        .find(|d| d.join("tests/fixtures").is_dir())
-        .unwrap_or(&here);
+    let root = here.ancestors().find(|d| d.join("tests/fixtures").is_dir()).unwrap_or(&here);
     root.join("tests/fixtures").join(rel)
 }
 
 /// Decodes an image fixture to RGB8.
 pub fn rgb(rel: &str) -> image::RgbImage {
-    image::open(fixture(rel))
-        .unwrap_or_else(|e| panic!("{rel}: {e}"))
-        .into_rgb8()
+    image::open(fixture(rel)).unwrap_or_else(|e| panic!("{rel}: {e}")).into_rgb8()
 }
 
 /// The pixels Ultralytics saw for a fixture image: JPEGs come with a lossless copy of
@@ -47,15 +42,22 @@ pub struct Case {
 }
 
 /// Every golden case.
+/// Every golden case of both indexes (`index.json`: detect; `tasks-index.json`: other tasks and
+/// the YOLO26 end2end detect model).
 pub fn cases() -> Vec<Case> {
-    let text = std::fs::read_to_string(fixture("golden/index.json")).expect("golden index");
-    serde_json::from_str(&text).expect("golden index JSON")
+    ["golden/index.json", "golden/tasks-index.json"]
+        .iter()
+        .filter(|rel| fixture(rel).exists())
+        .flat_map(|rel| {
+            let text = std::fs::read_to_string(fixture(rel)).expect("golden index");
+            serde_json::from_str::<Vec<Case>>(&text).expect("golden index JSON")
+        })
+        .collect()
 }
 
 /// The golden (Ultralytics) response of a case.
 pub fn golden(case: &Case) -> Response {
-    let text = std::fs::read_to_string(fixture(&format!("golden/{}.json", case.case)))
-        .expect("golden file");
+    let text = std::fs::read_to_string(fixture(&format!("golden/{}.json", case.case))).expect("golden file");
     serde_json::from_str(&text).expect("golden JSON")
 }
 
@@ -82,12 +84,7 @@ fn corners(b: &Option<BoxCoords>) -> Vec<f64> {
 
 fn box_error(a: &Prediction, b: &Prediction) -> Option<f64> {
     let (ca, cb) = (corners(&a.bbox), corners(&b.bbox));
-    (ca.len() == cb.len()).then(|| {
-        ca.iter()
-            .zip(&cb)
-            .map(|(x, y)| (x - y).abs())
-            .fold(0.0, f64::max)
-    })
+    (ca.len() == cb.len()).then(|| ca.iter().zip(&cb).map(|(x, y)| (x - y).abs()).fold(0.0, f64::max))
 }
 
 fn matches(a: &Prediction, b: &Prediction) -> bool {
@@ -106,20 +103,12 @@ pub fn compare(ours: &[Prediction], theirs: &[Prediction], what: &str) -> Result
             "{what}: {} results, Ultralytics has {}\n ours: {:?}\n theirs: {:?}",
             ours.len(),
             theirs.len(),
-            ours.iter()
-                .map(|p| (p.class, p.confidence))
-                .collect::<Vec<_>>(),
-            theirs
-                .iter()
-                .map(|p| (p.class, p.confidence))
-                .collect::<Vec<_>>()
+            ours.iter().map(|p| (p.class, p.confidence)).collect::<Vec<_>>(),
+            theirs.iter().map(|p| (p.class, p.confidence)).collect::<Vec<_>>()
         ));
     }
     let mut ours: Vec<&Prediction> = ours.iter().collect();
-    let mut e = Errors {
-        results: ours.len(),
-        ..Errors::default()
-    };
+    let mut e = Errors { results: ours.len(), ..Errors::default() };
     for i in 0..ours.len() {
         let b = &theirs[i];
         if !matches(ours[i], b) {
@@ -128,12 +117,7 @@ pub fn compare(ours: &[Prediction], theirs: &[Prediction], what: &str) -> Result
                 .find(|&j| matches(ours[j], b));
             match tie {
                 Some(j) => ours.swap(i, j),
-                None => {
-                    return Err(format!(
-                        "{what}: result {i} differs:\n ours   {:?}\n theirs {b:?}",
-                        ours[i]
-                    ))
-                }
+                None => return Err(format!("{what}: result {i} differs:\n ours   {:?}\n theirs {b:?}", ours[i])),
             }
         }
         e.conf = e.conf.max((ours[i].confidence - b.confidence).abs());
@@ -149,6 +133,5 @@ pub fn image_data(png: &[u8]) -> web_sys::ImageData {
     let rgba = image::load_from_memory(png).unwrap().into_rgba8();
     let pixels = js_sys::Uint8ClampedArray::new_with_length(rgba.as_raw().len() as u32);
     pixels.copy_from(rgba.as_raw());
-    web_sys::ImageData::new_with_js_u8_clamped_array_and_sh(&pixels, rgba.width(), rgba.height())
-        .unwrap()
+    web_sys::ImageData::new_with_js_u8_clamped_array_and_sh(&pixels, rgba.width(), rgba.height()).unwrap()
 }
