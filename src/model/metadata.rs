@@ -85,6 +85,11 @@ pub struct ModelInfo {
     pub description: Option<String>,
 }
 
+/// Largest export size accepted from metadata (guards allocations against corrupt metadata).
+pub const MAX_IMGSZ: u32 = 8192;
+/// Largest model stride accepted from metadata.
+pub const MAX_STRIDE: u32 = 256;
+
 fn names_with_string_keys<S: serde::Serializer>(names: &BTreeMap<u32, String>, s: S) -> Result<S::Ok, S::Error> {
     s.collect_map(names.iter().map(|(k, v)| (k.to_string(), v)))
 }
@@ -147,8 +152,8 @@ impl ModelInfo {
             Some(v) => pair(&v, "imgsz")?,
             None => return Err(Error::NotYoloModel("metadata has no `imgsz`".into())),
         };
-        if imgsz[0] == 0 || imgsz[1] == 0 {
-            return Err(Error::NotYoloModel(format!("metadata `imgsz` must be positive, got {imgsz:?}")));
+        if imgsz.iter().any(|&v| v == 0 || v > MAX_IMGSZ) {
+            return Err(Error::NotYoloModel(format!("metadata `imgsz` must be within 1–{MAX_IMGSZ}, got {imgsz:?}")));
         }
         let args = literal(props, "args")?;
         let nms_arg = args.as_ref().and_then(|a| a.get("nms")).and_then(PyValue::as_bool).unwrap_or(false);
@@ -163,6 +168,9 @@ impl ModelInfo {
             return Err(Error::NotYoloModel("pose model without `kpt_shape` metadata".into()));
         }
         let stride = int_field(props, "stride", 32)?;
+        if stride > MAX_STRIDE {
+            return Err(Error::NotYoloModel(format!("metadata `stride` must be at most {MAX_STRIDE}, got {stride}")));
+        }
         Ok(ModelInfo {
             task,
             names,
@@ -232,6 +240,8 @@ mod tests {
             props(&[("task", "detect"), ("names", "[1, 2]"), ("imgsz", "640")]),
             props(&[("task", "pose"), ("names", "{0: 'a'}"), ("imgsz", "640")]),
             props(&[("task", "detect"), ("names", "{0: 'a'"), ("imgsz", "640")]),
+            props(&[("task", "detect"), ("names", "{0: 'a'}"), ("imgsz", "[100000, 640]")]),
+            props(&[("task", "detect"), ("names", "{0: 'a'}"), ("imgsz", "640"), ("stride", "1000000")]),
         ] {
             let err = ModelInfo::from_props(&p, false).unwrap_err();
             assert_eq!(err.code(), "not_yolo_model", "{err}");

@@ -4,7 +4,7 @@
 //! (`dynamic=True`) get one plan per letterboxed input shape, built on first use with fully
 //! concrete shapes (tract optimises much better that way) and kept in a small cache.
 
-use super::metadata::ModelInfo;
+use super::metadata::{ModelInfo, MAX_IMGSZ};
 use crate::error::{Error, Result};
 use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex};
@@ -74,10 +74,14 @@ fn input_hw(proto: &tract_onnx::pb::ModelProto) -> Result<Option<(u32, u32)>> {
             dims.len()
         )));
     }
-    Ok(match (dims[2], dims[3]) {
-        (Some(h), Some(w)) => Some((h, w)),
-        _ => None,
-    })
+    match (dims[2], dims[3]) {
+        (Some(h), Some(w)) if h > MAX_IMGSZ || w > MAX_IMGSZ => Err(Error::UnsupportedModel(format!(
+            "input `{}` is {h}×{w}, larger than the supported {MAX_IMGSZ}×{MAX_IMGSZ}",
+            input.name
+        ))),
+        (Some(h), Some(w)) => Ok(Some((h, w))),
+        _ => Ok(None),
+    }
 }
 
 impl Session {
