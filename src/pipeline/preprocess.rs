@@ -158,19 +158,16 @@ pub fn letterbox_tensor(src: &Pixels, lb: &Letterbox) -> Vec<f32> {
     // Two cached horizontal rows, keyed by source row index.
     let mut rows: [(usize, Vec<i32>); 2] = [(usize::MAX, vec![0; nw * 3]), (usize::MAX, vec![0; nw * 3])];
     for dy in 0..lb.new_h as usize {
-        for (slot, r) in [(0usize, yt.i0[dy]), (1usize, yt.i1[dy])] {
-            if rows[slot].0 == r {
-                continue;
-            }
-            let other = 1 - slot;
-            if rows[other].0 == r {
-                let (a, b) = rows.split_at_mut(1);
-                let (from, to) = if other == 0 { (&a[0], &mut b[0]) } else { (&b[0], &mut a[0]) };
-                to.1.copy_from_slice(&from.1);
-            } else {
+        let (r0, r1) = (yt.i0[dy], yt.i1[dy]);
+        // Moving down one source row: the old second row is the new first one.
+        if rows[0].0 != r0 && rows[1].0 == r0 {
+            rows.swap(0, 1);
+        }
+        for (slot, r) in [(0, r0), (1, r1)] {
+            if rows[slot].0 != r {
                 hresize_row(src, r, &xt, &mut rows[slot].1);
+                rows[slot].0 = r;
             }
-            rows[slot].0 = r;
         }
         let (b0, b1) = (yt.w0[dy], yt.w1[dy]);
         let (h0, h1) = (&rows[0].1, &rows[1].1);
