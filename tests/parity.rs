@@ -1,18 +1,20 @@
-//! Native parity: for every golden case made by Ultralytics on the same ONNX files, our JSON has
-//! the same results in the same order, boxes within 1 px and confidences within 1e-3.
+//! Native parity: for every golden case made by Ultralytics on the same ONNX files, our results
+//! are the same in the same order — classes equal, boxes / OBB corners / keypoints within 1 px,
+//! confidences and keypoint visibilities within 1e-3, segment polygons with area IoU ≥ 0.9.
 
 mod common;
 
+use common::{Case, Errors};
 use std::collections::HashMap;
 use yolo_wasm::{Pixels, PredictOptions, YoloModel};
 
-#[test]
-fn every_golden_case_matches_ultralytics() {
-    let cases: Vec<_> = common::cases().into_iter().filter(|c| c.task == "detect").collect();
-    assert!(cases.len() >= 80, "expected the full detect golden set, found {}", cases.len());
+/// Runs every golden case `pick` selects; panics listing the cases that differ.
+fn check(label: &str, min_cases: usize, pick: impl Fn(&Case) -> bool) -> Errors {
+    let cases: Vec<Case> = common::cases().into_iter().filter(|c| pick(c)).collect();
+    assert!(cases.len() >= min_cases, "{label}: expected ≥ {min_cases} golden cases, found {}", cases.len());
     let mut models: HashMap<String, YoloModel> = HashMap::new();
-    let mut worst = common::Errors::default();
-    let (mut failures, mut results) = (Vec::new(), 0);
+    let mut worst = Errors::default();
+    let mut failures = Vec::new();
     for case in &cases {
         let model = models.entry(case.model.clone()).or_insert_with(|| {
             let bytes = std::fs::read(common::fixture(&format!("models/{}", case.model))).unwrap();
@@ -21,24 +23,58 @@ fn every_golden_case_matches_ultralytics() {
         let img = common::oracle_pixels(&case.image);
         let px = Pixels::new(img.width(), img.height(), 3, img.as_raw()).unwrap();
         let opts = PredictOptions::from_raw(Some(case.imgsz as f64), Some(case.conf), Some(case.iou)).unwrap();
-        let ours = model.predict(&px, &opts).unwrap();
+        let ours = model.predict(&px, &opts).unwrap_or_else(|e| panic!("{}: {e}", case.case));
         let golden = common::golden(case);
         assert_eq!(ours.shape, golden.images[0].shape, "{}: shape", case.case);
         match common::compare(&ours.results, &golden.images[0].results, &case.case) {
-            Ok(e) => {
-                worst.boxes = worst.boxes.max(e.boxes);
-                worst.conf = worst.conf.max(e.conf);
-                results += e.results;
-            }
+            Ok(e) => worst.merge(&e),
             Err(msg) => failures.push(msg),
         }
     }
-    println!(
-        "parity: {} cases, {} results, max box error {:.4} px, max confidence error {:.6}",
-        cases.len(),
-        results,
-        worst.boxes,
-        worst.conf
-    );
+    println!("parity {label}: {} cases, {worst}", cases.len());
     assert!(failures.is_empty(), "{} of {} cases differ:\n{}", failures.len(), cases.len(), failures.join("\n"));
+    worst
+}
+
+fn is_yolo26(c: &Case) -> bool {
+    c.model.starts_with("yolo26")
+}
+
+#[test]
+fn detect_matches_ultralytics() {
+    check("detect", 80, |c| c.task == "detect" && !is_yolo26(c));
+}
+
+#[test]
+fn segment_matches_ultralytics() {
+    let e = check("segment", 14, |c| c.task == "segment" && !is_yolo26(c));
+    assert!(e.polygons >= 50, "too few polygons compared ({})", e.polygons);
+}
+
+#[test]
+fn pose_matches_ultralytics() {
+    let e = check("pose", 14, |c| c.task == "pose" && !is_yolo26(c));
+    assert!(e.results >= 100, "too few keypoint sets compared ({})", e.results);
+}
+
+#[test]
+fn obb_matches_ultralytics() {
+    check("obb", 6, |c| c.task == "obb" && !is_yolo26(c));
+}
+
+#[test]
+fn classify_matches_ultralytics() {
+    check("classify", 6, |c| c.task == "classify");
+}
+
+#[test]
+fn polygon_iou_measures_area_overlap() {
+    use yolo_wasm::schema::Segments;
+    let square =
+        |x0: f64, y0: f64, s: f64| Segments { x: vec![x0, x0, x0 + s, x0 + s], y: vec![y0, y0 + s, y0 + s, y0] };
+    assert!((common::polygon_iou(&square(0.0, 0.0, 10.0), &square(0.0, 0.0, 10.0)) - 1.0).abs() < 1e-9);
+    // Shifted by half its width: overlap 50, union 150.
+    let iou = common::polygon_iou(&square(0.0, 0.0, 10.0), &square(5.0, 0.0, 10.0));
+    assert!((iou - 1.0 / 3.0).abs() < 0.01, "{iou}");
+    assert_eq!(common::polygon_iou(&square(0.0, 0.0, 10.0), &square(50.0, 50.0, 10.0)), 0.0);
 }

@@ -63,8 +63,9 @@ impl<'a> Table<'a> {
 }
 
 /// Dense head: candidates whose best class score is strictly above `conf`, boxes as `xyxy`
-/// (`xywh2xyxy` in float32). Keeps the `MAX_NMS` best when there are more.
-pub fn dense_candidates(t: &Table, nc: usize, conf: f32) -> Vec<Candidate> {
+/// (`xywh2xyxy` in float32) when `to_xyxy`, else as the head's `xywh` (oriented boxes). Keeps the
+/// `MAX_NMS` best when there are more.
+pub fn dense_candidates(t: &Table, nc: usize, conf: f32, to_xyxy: bool) -> Vec<Candidate> {
     let mut out = Vec::new();
     for r in 0..t.rows {
         let mut best = f32::NEG_INFINITY;
@@ -77,14 +78,14 @@ pub fn dense_candidates(t: &Table, nc: usize, conf: f32) -> Vec<Candidate> {
             }
         }
         if best > conf {
-            let (cx, cy) = (t.get(r, 0), t.get(r, 1));
-            let (hw, hh) = (t.get(r, 2) / 2.0, t.get(r, 3) / 2.0);
-            out.push(Candidate {
-                bbox: [cx - hw, cy - hh, cx + hw, cy + hh],
-                score: best,
-                class: class as u32,
-                row: r,
-            });
+            let (cx, cy, w, h) = (t.get(r, 0), t.get(r, 1), t.get(r, 2), t.get(r, 3));
+            let bbox = if to_xyxy {
+                let (hw, hh) = (w / 2.0, h / 2.0);
+                [cx - hw, cy - hh, cx + hw, cy + hh]
+            } else {
+                [cx, cy, w, h]
+            };
+            out.push(Candidate { bbox, score: best, class: class as u32, row: r });
         }
     }
     if out.len() > MAX_NMS {
@@ -95,7 +96,8 @@ pub fn dense_candidates(t: &Table, nc: usize, conf: f32) -> Vec<Candidate> {
 }
 
 /// End2end head: rows in the model's (already sorted) order whose score is strictly above `conf`,
-/// at most `max_det`. A class id that is not a whole number in range is an error.
+/// at most `max_det`, boxes as the head gives them (`xyxy`; `xywh` for oriented boxes). A class id
+/// that is not a whole number in range is an error.
 pub fn end2end_candidates(t: &Table, nc: usize, conf: f32, max_det: usize) -> Result<Vec<Candidate>> {
     let mut out = Vec::new();
     for r in 0..t.rows {
@@ -130,14 +132,14 @@ mod tests {
         // 2 anchors, 4 + 2 classes, feature-major.
         let fm = Output { shape: vec![1, 6, 2], data: vec![10., 50., 10., 50., 4., 8., 4., 8., 0.9, 0.1, 0.2, 0.6] };
         let t = Table::new(&fm, 6, false, "detect").unwrap();
-        let c = dense_candidates(&t, 2, 0.25);
+        let c = dense_candidates(&t, 2, 0.25, true);
         assert_eq!(c.len(), 2);
         assert_eq!(c[0].bbox, [8.0, 8.0, 12.0, 12.0]);
         assert_eq!((c[1].class, c[1].score), (1, 0.6));
         // The same, anchor-major.
         let am = Output { shape: vec![1, 2, 6], data: vec![10., 10., 4., 4., 0.9, 0.2, 50., 50., 8., 8., 0.1, 0.6] };
         let t2 = Table::new(&am, 6, false, "detect").unwrap();
-        assert_eq!(dense_candidates(&t2, 2, 0.25), c);
+        assert_eq!(dense_candidates(&t2, 2, 0.25, true), c);
     }
 
     #[test]
@@ -155,6 +157,6 @@ mod tests {
     fn conf_is_strict() {
         let o = Output { shape: vec![1, 5, 1], data: vec![1., 1., 1., 1., 0.25] };
         let t = Table::new(&o, 5, false, "detect").unwrap();
-        assert!(dense_candidates(&t, 1, 0.25).is_empty());
+        assert!(dense_candidates(&t, 1, 0.25, true).is_empty());
     }
 }

@@ -5,7 +5,7 @@
 
 use serde::Deserialize;
 use std::path::PathBuf;
-use yolo_wasm::schema::{BoxCoords, Prediction, Response};
+use yolo_wasm::schema::{BoxCoords, Prediction, Response, Segments};
 
 /// `tests/fixtures/<rel>` of the workspace (this module is shared by the root crate's tests
 /// and the server's, so the folder is found from either manifest directory).
@@ -61,17 +61,81 @@ pub fn golden(case: &Case) -> Response {
     serde_json::from_str(&text).expect("golden JSON")
 }
 
-/// Box coordinate tolerance in pixels.
+/// Box, corner and keypoint coordinate tolerance in pixels.
 pub const BOX_TOL: f64 = 1.0;
-/// Confidence tolerance.
+/// Confidence and keypoint-visibility tolerance.
 pub const CONF_TOL: f64 = 1e-3;
+/// Least IoU of a segment polygon's rasterised area with Ultralytics' polygon.
+pub const MASK_IOU: f64 = 0.9;
 
 /// Worst errors seen over a comparison.
-#[derive(Debug, Default, Clone, Copy)]
+#[derive(Debug, Clone, Copy)]
 pub struct Errors {
+    /// Largest box / OBB-corner coordinate error (px).
     pub boxes: f64,
+    /// Largest confidence error.
     pub conf: f64,
+    /// Largest keypoint coordinate error (px).
+    pub keypoints: f64,
+    /// Largest keypoint visibility error.
+    pub visible: f64,
+    /// Smallest polygon-area IoU.
+    pub mask_iou: f64,
+    /// Results compared.
     pub results: usize,
+    /// Polygons compared, and how many were equal point for point (±1e-4 px).
+    pub polygons: usize,
+    pub polygons_exact: usize,
+}
+
+impl Default for Errors {
+    fn default() -> Self {
+        Errors {
+            boxes: 0.0,
+            conf: 0.0,
+            keypoints: 0.0,
+            visible: 0.0,
+            mask_iou: 1.0,
+            results: 0,
+            polygons: 0,
+            polygons_exact: 0,
+        }
+    }
+}
+
+impl Errors {
+    /// The worst of both.
+    pub fn merge(&mut self, o: &Errors) {
+        self.boxes = self.boxes.max(o.boxes);
+        self.conf = self.conf.max(o.conf);
+        self.keypoints = self.keypoints.max(o.keypoints);
+        self.visible = self.visible.max(o.visible);
+        self.mask_iou = self.mask_iou.min(o.mask_iou);
+        self.results += o.results;
+        self.polygons += o.polygons;
+        self.polygons_exact += o.polygons_exact;
+    }
+}
+
+impl std::fmt::Display for Errors {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "{} results, max box/corner error {:.4} px, max confidence error {:.6}",
+            self.results, self.boxes, self.conf
+        )?;
+        if self.keypoints > 0.0 || self.visible > 0.0 {
+            write!(f, ", max keypoint error {:.4} px, max visible error {:.6}", self.keypoints, self.visible)?;
+        }
+        if self.polygons > 0 {
+            write!(
+                f,
+                ", {} polygons ({} equal point for point), min mask IoU {:.4}",
+                self.polygons, self.polygons_exact, self.mask_iou
+            )?;
+        }
+        Ok(())
+    }
 }
 
 fn corners(b: &Option<BoxCoords>) -> Vec<f64> {
@@ -82,21 +146,108 @@ fn corners(b: &Option<BoxCoords>) -> Vec<f64> {
     }
 }
 
-fn box_error(a: &Prediction, b: &Prediction) -> Option<f64> {
-    let (ca, cb) = (corners(&a.bbox), corners(&b.bbox));
-    (ca.len() == cb.len()).then(|| ca.iter().zip(&cb).map(|(x, y)| (x - y).abs()).fold(0.0, f64::max))
+fn max_diff(a: &[f64], b: &[f64]) -> Option<f64> {
+    (a.len() == b.len()).then(|| a.iter().zip(b).map(|(x, y)| (x - y).abs()).fold(0.0, f64::max))
 }
 
-fn matches(a: &Prediction, b: &Prediction) -> bool {
-    a.class == b.class
-        && a.name == b.name
-        && (a.confidence - b.confidence).abs() <= CONF_TOL
-        && box_error(a, b).is_some_and(|e| e <= BOX_TOL)
+/// Per-result errors, or `None` when the results cannot be the same detection.
+fn result_errors(a: &Prediction, b: &Prediction) -> Option<Errors> {
+    if a.class != b.class || a.name != b.name {
+        return None;
+    }
+    let mut e = Errors { results: 1, ..Errors::default() };
+    e.conf = (a.confidence - b.confidence).abs();
+    e.boxes = max_diff(&corners(&a.bbox), &corners(&b.bbox))?;
+    match (&a.keypoints, &b.keypoints) {
+        (None, None) => {}
+        (Some(ka), Some(kb)) => {
+            e.keypoints = max_diff(&ka.x, &kb.x)?.max(max_diff(&ka.y, &kb.y)?);
+            e.visible = match (&ka.visible, &kb.visible) {
+                (None, None) => 0.0,
+                (Some(va), Some(vb)) => max_diff(va, vb)?,
+                _ => return None,
+            };
+        }
+        _ => return None,
+    }
+    match (&a.segments, &b.segments) {
+        (None, None) => {}
+        (Some(sa), Some(sb)) => {
+            e.polygons = 1;
+            let exact = max_diff(&sa.x, &sb.x).zip(max_diff(&sa.y, &sb.y)).is_some_and(|(x, y)| x.max(y) <= 1e-4);
+            e.polygons_exact = usize::from(exact);
+            e.mask_iou = if exact { 1.0 } else { polygon_iou(sa, sb) };
+        }
+        _ => return None,
+    }
+    let ok = e.conf <= CONF_TOL
+        && e.boxes <= BOX_TOL
+        && e.keypoints <= BOX_TOL
+        && e.visible <= CONF_TOL
+        && e.mask_iou >= MASK_IOU;
+    ok.then_some(e)
 }
 
-/// Compares our results with Ultralytics': same count, same classes in the same order, boxes
-/// within [`BOX_TOL`] px, confidences within [`CONF_TOL`]. Results whose confidences tie within
-/// the tolerance may come in either order (their order is float noise). Returns the worst errors.
+/// IoU of the areas two polygons cover (even-odd rule), sampled 4×4 per pixel.
+pub fn polygon_iou(a: &Segments, b: &Segments) -> f64 {
+    const SUB: f64 = 4.0;
+    let all_y = a.y.iter().chain(&b.y);
+    let (y0, y1) = all_y.fold((f64::INFINITY, f64::NEG_INFINITY), |(lo, hi), &v| (lo.min(v), hi.max(v)));
+    if !y0.is_finite() {
+        return 1.0; // both empty
+    }
+    let (mut inter, mut union) = (0usize, 0usize);
+    let rows = ((y1 - y0) * SUB).ceil() as usize + 1;
+    for r in 0..rows {
+        let y = y0 + (r as f64 + 0.5) / SUB;
+        let (sa, sb) = (spans(a, y), spans(b, y));
+        let (ia, ib) = (covered(&sa), covered(&sb));
+        let both = intersect(&sa, &sb);
+        inter += both;
+        union += ia + ib - both;
+    }
+    if union == 0 {
+        // Both polygons are degenerate (lines or points): compare their vertices instead.
+        let same = max_diff(&a.x, &b.x).zip(max_diff(&a.y, &b.y)).is_some_and(|(x, y)| x.max(y) <= BOX_TOL);
+        return if same { 1.0 } else { 0.0 };
+    }
+    inter as f64 / union as f64
+}
+
+/// Sample columns (at 1/4 px) inside the polygon on the line `y`, as half-open index spans.
+fn spans(p: &Segments, y: f64) -> Vec<(i64, i64)> {
+    let n = p.x.len();
+    let mut xs = Vec::new();
+    for i in 0..n {
+        let j = (i + 1) % n;
+        let (ya, yb) = (p.y[i], p.y[j]);
+        if (ya <= y) != (yb <= y) {
+            xs.push(p.x[i] + (y - ya) / (yb - ya) * (p.x[j] - p.x[i]));
+        }
+    }
+    xs.sort_by(f64::total_cmp);
+    xs.chunks_exact(2).map(|c| ((c[0] * 4.0 - 0.5).ceil() as i64, (c[1] * 4.0 - 0.5).ceil() as i64)).collect()
+}
+
+fn covered(s: &[(i64, i64)]) -> usize {
+    s.iter().map(|&(a, b)| (b - a).max(0) as usize).sum()
+}
+
+fn intersect(a: &[(i64, i64)], b: &[(i64, i64)]) -> usize {
+    let mut n = 0;
+    for &(a0, a1) in a {
+        for &(b0, b1) in b {
+            n += (a1.min(b1) - a0.max(b0)).max(0) as usize;
+        }
+    }
+    n
+}
+
+/// Compares our results with Ultralytics': same count, same classes in the same order, boxes (or
+/// OBB corners) and keypoints within [`BOX_TOL`] px, confidences and visibilities within
+/// [`CONF_TOL`], segment polygons with area IoU ≥ [`MASK_IOU`]. Results whose confidences tie
+/// within the tolerance may come in either order (their order is float noise). Returns the
+/// worst errors.
 pub fn compare(ours: &[Prediction], theirs: &[Prediction], what: &str) -> Result<Errors, String> {
     if ours.len() != theirs.len() {
         return Err(format!(
@@ -108,22 +259,29 @@ pub fn compare(ours: &[Prediction], theirs: &[Prediction], what: &str) -> Result
         ));
     }
     let mut ours: Vec<&Prediction> = ours.iter().collect();
-    let mut e = Errors { results: ours.len(), ..Errors::default() };
+    let mut total = Errors::default();
     for i in 0..ours.len() {
         let b = &theirs[i];
-        if !matches(ours[i], b) {
-            let tie = (i + 1..ours.len())
-                .take_while(|&j| (ours[j].confidence - ours[i].confidence).abs() <= CONF_TOL)
-                .find(|&j| matches(ours[j], b));
-            match tie {
-                Some(j) => ours.swap(i, j),
-                None => return Err(format!("{what}: result {i} differs:\n ours   {:?}\n theirs {b:?}", ours[i])),
+        let e = match result_errors(ours[i], b) {
+            Some(e) => e,
+            None => {
+                let tie = (i + 1..ours.len())
+                    .take_while(|&j| (ours[j].confidence - ours[i].confidence).abs() <= CONF_TOL)
+                    .find_map(|j| result_errors(ours[j], b).map(|e| (j, e)));
+                match tie {
+                    Some((j, e)) => {
+                        ours.swap(i, j);
+                        e
+                    }
+                    None => {
+                        return Err(format!("{what}: result {i} differs:\n ours   {:?}\n theirs {b:?}", ours[i]));
+                    }
+                }
             }
-        }
-        e.conf = e.conf.max((ours[i].confidence - b.confidence).abs());
-        e.boxes = e.boxes.max(box_error(ours[i], b).unwrap_or(f64::INFINITY));
+        };
+        total.merge(&e);
     }
-    Ok(e)
+    Ok(total)
 }
 
 /// Decodes a PNG in Rust (not by the browser) into an `ImageData` whose pixels live in a JS
