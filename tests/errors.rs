@@ -39,6 +39,24 @@ fn outputs_that_do_not_fit_the_task_are_unsupported_model() {
 }
 
 #[test]
+fn outputs_that_do_not_match_the_declared_task_are_unsupported_model() {
+    // Each claims a task its outputs do not have (tools/fixtures/make_fixtures.py, error_models).
+    for (file, says) in [
+        ("bad-segment.onnx", "prototype"),
+        ("bad-pose.onnx", "pose"),
+        ("bad-obb.onnx", "obb"),
+        ("bad-classify.onnx", "classify"),
+    ] {
+        let model = YoloModel::load(&load(&format!("models/{file}")), file).unwrap();
+        let rgb = vec![90u8; 64 * 64 * 3];
+        let px = Pixels::new(64, 64, 3, &rgb).unwrap();
+        let err = model.predict(&px, &PredictOptions::default()).unwrap_err();
+        assert_eq!(err.code(), "unsupported_model", "{file}: {err}");
+        assert!(err.to_string().contains(says), "{file}: {err}");
+    }
+}
+
+#[test]
 fn options_out_of_range_fail_before_any_work() {
     let model = YoloModel::load(&load("models/yolo11n-shapes.onnx"), "m").unwrap();
     let rgb = vec![0u8; 8 * 8 * 3];

@@ -78,3 +78,10 @@ fn polygon_iou_measures_area_overlap() {
     assert!((iou - 1.0 / 3.0).abs() < 0.01, "{iou}");
     assert_eq!(common::polygon_iou(&square(0.0, 0.0, 10.0), &square(50.0, 50.0, 10.0)), 0.0);
 }
+
+#[test]
+fn end2end_yolo26_matches_ultralytics() {
+    // YOLO26 exports end in the one-to-one head: [1, 300, 6 + extras] rows, no NMS.
+    let e = check("end2end (YOLO26)", 14, is_yolo26);
+    assert!(e.results >= 20, "too few end2end results compared ({})", e.results);
+}
