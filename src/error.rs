@@ -32,6 +32,9 @@ pub enum Error {
     /// Fetching a resource (e.g. a model URL) failed.
     #[error("network error: {0}")]
     Network(String),
+    /// A remote HUB inference call failed (its own code: `unauthorized`, `rate_limited`, …).
+    #[error("{0}")]
+    Remote(Box<crate::hub::RemoteError>),
 }
 
 impl Error {
@@ -45,6 +48,7 @@ impl Error {
             Error::InvalidImage(_) => "invalid_image",
             Error::Inference(_) => "inference_failed",
             Error::Network(_) => "network",
+            Error::Remote(r) => r.code.as_str(),
         }
     }
 

@@ -17,6 +17,7 @@
 #![warn(missing_docs)]
 
 pub mod error;
+pub mod hub;
 pub mod model;
 pub mod options;
 pub mod pipeline;

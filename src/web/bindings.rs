@@ -8,7 +8,8 @@ use serde::Serialize;
 use std::rc::Rc;
 use wasm_bindgen::prelude::*;
 
-fn to_value<T: Serialize>(v: &T) -> Result<JsValue, JsValue> {
+/// Serialises a response (or info) into the plain JS objects the TypeScript types describe.
+pub(super) fn to_value<T: Serialize>(v: &T) -> Result<JsValue, JsValue> {
     v.serialize(&serde_wasm_bindgen::Serializer::new().serialize_maps_as_objects(true))
         .map_err(|e| to_js(crate::Error::Inference(format!("cannot convert the result to JS: {e}"))))
 }

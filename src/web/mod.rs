@@ -5,12 +5,14 @@
 
 mod bindings;
 mod errors;
+mod hub_client;
 mod js_options;
 mod loader;
 mod source;
 mod types;
 
 pub use bindings::LocalModel;
+pub use hub_client::HubClient;
 
 use wasm_bindgen::prelude::*;
 

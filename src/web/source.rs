@@ -7,11 +7,12 @@
 
 use super::loader::await_js;
 use crate::error::{Error, Result};
+use js_sys::{Array, ArrayBuffer, Uint8Array, Uint8ClampedArray};
 use wasm_bindgen::{JsCast, JsValue};
 use web_sys::{
-    Blob, ColorSpaceConversion, HtmlCanvasElement, HtmlImageElement, HtmlVideoElement, ImageBitmap, ImageBitmapOptions,
-    ImageData, ImageOrientation, OffscreenCanvas, OffscreenCanvasRenderingContext2d, PremultiplyAlpha,
-    WorkerGlobalScope,
+    Blob, ColorSpaceConversion, File, HtmlCanvasElement, HtmlImageElement, HtmlVideoElement, ImageBitmap,
+    ImageBitmapOptions, ImageData, ImageEncodeOptions, ImageOrientation, OffscreenCanvas,
+    OffscreenCanvasRenderingContext2d, PremultiplyAlpha, WorkerGlobalScope,
 };
 
 /// Owned RGBA pixels.
@@ -137,4 +138,47 @@ pub async fn pixels(src: &JsValue) -> Result<Rgba> {
         "source",
         "expected ImageData, ImageBitmap, HTMLImageElement, HTMLCanvasElement, HTMLVideoElement, OffscreenCanvas, Blob or File",
     ))
+}
+
+/// A file to upload for `source`: `Blob`/`File` as they are, bytes wrapped in a `Blob`, and every
+/// drawable source (ImageData, bitmaps, images, canvases, video frames) encoded losslessly as PNG,
+/// so that the server sees exactly the pixels `LocalModel.predict` would. Returns the blob and a
+/// file name for the multipart field.
+pub async fn upload(src: &JsValue) -> Result<(Blob, String)> {
+    if let Some(file) = src.dyn_ref::<File>() {
+        return Ok((file.clone().into(), file.name()));
+    }
+    if let Some(blob) = src.dyn_ref::<Blob>() {
+        let ext = blob.type_().strip_prefix("image/").map(str::to_string).unwrap_or_else(|| "bin".into());
+        return Ok((blob.clone(), format!("image.{ext}")));
+    }
+    let bytes =
+        src.dyn_ref::<ArrayBuffer>().map(|b| Uint8Array::new(b)).or_else(|| src.dyn_ref::<Uint8Array>().cloned());
+    if let Some(bytes) = bytes {
+        let blob = Blob::new_with_u8_array_sequence(&Array::of1(&bytes)).map_err(js_err("Blob"))?;
+        return Ok((blob, "image".into()));
+    }
+    let rgba = pixels(src).await?;
+    Ok((png(&rgba).await?, "image.png".into()))
+}
+
+/// Encodes RGBA pixels as PNG with an `OffscreenCanvas`.
+async fn png(rgba: &Rgba) -> Result<Blob> {
+    let canvas = OffscreenCanvas::new(rgba.width, rgba.height).map_err(js_err("OffscreenCanvas"))?;
+    let ctx = canvas
+        .get_context("2d")
+        .map_err(js_err("getContext"))?
+        .and_then(|c| c.dyn_into::<OffscreenCanvasRenderingContext2d>().ok())
+        .ok_or_else(|| bad("no 2d context on OffscreenCanvas"))?;
+    // Pixels copied into a JS array: an ImageData over wasm memory could move under it.
+    let data = Uint8ClampedArray::new_with_length(rgba.data.len() as u32);
+    data.copy_from(&rgba.data);
+    let image =
+        ImageData::new_with_js_u8_clamped_array_and_sh(&data, rgba.width, rgba.height).map_err(js_err("ImageData"))?;
+    ctx.put_image_data(&image, 0.0, 0.0).map_err(js_err("putImageData"))?;
+    let opts = ImageEncodeOptions::new();
+    opts.set_type("image/png");
+    let promise = canvas.convert_to_blob_with_options(&opts).map_err(js_err("convertToBlob"))?;
+    let v = await_js(promise, |e| bad(format!("cannot encode the image as PNG ({e})"))).await?;
+    v.dyn_into().map_err(|_| bad("convertToBlob did not return a Blob"))
 }

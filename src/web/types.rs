@@ -80,7 +80,43 @@ export interface HubResponse { images: ImageResult[]; metadata: ResponseMetadata
 
 export type YoloErrorCode =
   | "invalid_argument" | "invalid_model" | "not_yolo_model" | "unsupported_model"
-  | "invalid_image" | "inference_failed" | "network";
+  | "invalid_image" | "inference_failed" | "network"
+  // HubClient only:
+  | "unauthorized" | "forbidden" | "not_found" | "payload_too_large" | "rate_limited"
+  | "server_error" | "unavailable" | "timeout" | "aborted" | "bad_response";
+
+/** `new HubClient(options)`. */
+export interface HubClientOptions {
+  /** Sent only as the `x-api-key` header of requests to `url`. */
+  apiKey: string;
+  /** `https://predict.ultralytics.com` (default; needs `model`), or a dedicated / self-hosted endpoint. */
+  url?: string;
+  /** Per-attempt timeout in ms (default 30000); rejects with code `timeout`. */
+  timeoutMs?: number;
+  /** Retries of rate-limited / unavailable / network failures (default 0: POSTs are not retried). */
+  retries?: number;
+}
+
+/** `HubClient.predict` options: the HUB fields, validated like `LocalModel.predict`'s. */
+export interface RemotePredictOptions extends PredictOptions {
+  /** `https://hub.ultralytics.com/models/ID` or `ID`; required by the shared URL. */
+  model?: string;
+  /** Aborts the call (code `aborted`). */
+  signal?: AbortSignal;
+  /** Overrides the client's `retries` for this call. */
+  retries?: number;
+}
+
+/** What `HubClient.predict` uploads: files as they are, drawables encoded as PNG. */
+export type RemoteSource = ImageSource | File | ArrayBuffer | Uint8Array;
+
+/** `X-RateLimit-*` headers of the answer. */
+export interface RateLimitInfo { limit?: number; remaining?: number; reset?: number; }
+
+export interface HubClient {
+  /** Sends one image; resolves to the same shape `LocalModel.predict` returns. Rejects with a `YoloError`. */
+  predict(source: RemoteSource, options?: RemotePredictOptions): Promise<HubResponse>;
+}
 
 export interface LocalModel {
   /**
@@ -96,5 +132,11 @@ export interface YoloError extends Error {
   code: YoloErrorCode;
   /** The option at fault, for `invalid_argument`. */
   field?: string;
+  /** HTTP status of a HubClient failure that got an answer. */
+  status?: number;
+  /** Seconds to wait before retrying (`Retry-After`), when the server said. */
+  retryAfterSeconds?: number;
+  /** `X-RateLimit-*` values, when the server sent them. */
+  rateLimit?: RateLimitInfo;
 }
 "#;

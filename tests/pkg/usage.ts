@@ -1,7 +1,9 @@
 // Compiled with `tsc --strict --noEmit` by `make test-pkg`: the package's declarations must
 // type a real use of the API without `any` leaking into user code.
-import init, { LocalModel } from "../../pkg/yolo_wasm.js";
-import type { HubResponse, ModelInfo, PredictOptions, Prediction, YoloError, YoloErrorCode } from "../../pkg/yolo_wasm.js";
+import init, { HubClient, LocalModel } from "../../pkg/yolo_wasm.js";
+import type {
+  HubResponse, ModelInfo, PredictOptions, Prediction, RemotePredictOptions, YoloError, YoloErrorCode,
+} from "../../pkg/yolo_wasm.js";
 
 export async function detect(img: HTMLImageElement, file: File): Promise<number> {
   await init();
@@ -19,4 +21,18 @@ export async function detect(img: HTMLImageElement, file: File): Promise<number>
 export function codeOf(e: unknown): YoloErrorCode | null {
   const err = e as YoloError;
   return err.name === "YoloError" ? err.code : null;
+}
+
+export async function remote(file: File, signal: AbortSignal): Promise<string[]> {
+  const hub = new HubClient({ apiKey: "KEY", url: "https://predict.ultralytics.com", timeoutMs: 30000 });
+  const opts: RemotePredictOptions = { model: "https://hub.ultralytics.com/models/ID", imgsz: 640, conf: 0.25, iou: 0.45, signal };
+  try {
+    const res: HubResponse = await hub.predict(file, opts);
+    return res.images[0].results.map((p: Prediction) => `${p.name} ${p.confidence}`);
+  } catch (e) {
+    const err = e as YoloError;
+    const wait: number | undefined = err.retryAfterSeconds;
+    const left: number | undefined = err.rateLimit?.remaining;
+    return [err.code, String(err.status ?? 0), String(wait ?? left ?? 0), hub.url];
+  }
 }
