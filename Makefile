@@ -23,6 +23,7 @@ test-native:
 
 test-web:
 	cargo test --release --target wasm32-unknown-unknown --test web --test web_worker
+	./scripts/with-test-server.sh cargo test --release --target wasm32-unknown-unknown --test web_hub
 
 # The package as tests see it (release profile: reuses the test build).
 test-pkg: pkg

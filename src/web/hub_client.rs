@@ -139,6 +139,9 @@ impl Config {
             })
         };
         let _link = signal.map(|s| Link::new(s, &ctl));
+        if signal.is_some_and(AbortSignal::aborted) {
+            return Err(RemoteError::new(RemoteCode::Aborted, "the request was aborted before it was sent"));
+        }
         let stopped = |e: String| -> RemoteError {
             if timed_out.get() {
                 RemoteError::new(
