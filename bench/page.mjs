@@ -1,0 +1,191 @@
+// The benchmark page: hosts ONE runtime (URL ?runtime=ours|ort|ultralytics, &threads=N for ort)
+// and exposes `window.bench` for bench/run.mjs. With `&cold=<model>&image=<image>&nc=&task=` it
+// loads that model and image at once and predicts one time: `window.coldResult.firstResultMs`
+// is the time from navigation start to that first result.
+import { letterbox, postprocess } from "./peer.mjs";
+
+// Every WebAssembly.Memory the page creates or instantiates (wasm-bindgen's exported memory,
+// Emscripten's imported shared memory), so each runtime's wasm memory can be read.
+const memories = new Set();
+{
+  const grab = (r) => {
+    const inst = r instanceof WebAssembly.Instance ? r : r?.instance;
+    for (const v of Object.values(inst?.exports ?? {})) if (v instanceof WebAssembly.Memory) memories.add(v);
+    return r;
+  };
+  const inst = WebAssembly.instantiate;
+  const stream = WebAssembly.instantiateStreaming;
+  WebAssembly.instantiate = function (...a) {
+    return inst.apply(this, a).then(grab);
+  };
+  WebAssembly.instantiateStreaming = function (...a) {
+    return stream.apply(this, a).then(grab);
+  };
+  WebAssembly.Memory = new Proxy(WebAssembly.Memory, {
+    construct(target, args) {
+      const m = new target(...args);
+      memories.add(m);
+      return m;
+    },
+  });
+}
+
+const params = new URLSearchParams(location.search);
+const RUNTIME = params.get("runtime") ?? "ours";
+const THREADS = Number(params.get("threads") ?? 1);
+const ORT_DIST = "/node_modules/onnxruntime-web/dist/";
+// The ONNX Runtime Web build @ultralytics/yolo 0.0.48 pins (its loader's CDN URL is
+// .../web@1.27.0/; the npm files have the same sha384 as its integrity attributes).
+const ULTRA_ORT_DIST = "/node_modules/onnxruntime-web-1.27.0/dist/";
+
+let peakHeap = 0;
+const sampleHeap = () => {
+  const used = performance.memory?.usedJSHeapSize ?? 0;
+  if (used > peakHeap) peakHeap = used;
+  return used;
+};
+
+/** One runtime behind a common interface: load(url, meta) → model; predict(model, img, opts). */
+async function makeRuntime(name) {
+  if (name === "ours") {
+    const mod = await import("/pkg/yolo_wasm.js");
+    const wasm = await mod.default();
+    return {
+      version: null,
+      async load(url) {
+        return mod.LocalModel.load(url);
+      },
+      async predict(model, img, { imgsz, conf, iou }) {
+        const res = await model.predict(img, { imgsz, conf, iou });
+        const im = res.images[0];
+        return { n: im.results.length, ...im.speed, raw: im.results };
+      },
+      wasmMemory: () => wasm.memory.buffer.byteLength,
+    };
+  }
+  if (name === "ort") {
+    const ort = await import(`${ORT_DIST}ort.wasm.min.mjs`);
+    ort.env.wasm.wasmPaths = ORT_DIST;
+    ort.env.wasm.numThreads = THREADS;
+    ort.env.wasm.simd = true; // only SIMD builds ship since 1.19; kept for older versions
+    ort.env.wasm.proxy = false;
+    return {
+      version: ort.env.versions?.web ?? null,
+      async load(url, meta) {
+        const session = await ort.InferenceSession.create(url, {
+          executionProviders: ["wasm"],
+          graphOptimizationLevel: "all",
+        });
+        return { session, meta };
+      },
+      async predict({ session, meta }, img, { imgsz, conf, iou }) {
+        const t0 = performance.now();
+        const lb = letterbox(img, imgsz);
+        const input = new ort.Tensor("float32", lb.tensor, [1, 3, imgsz, imgsz]);
+        const t1 = performance.now();
+        const out = await session.run({ [session.inputNames[0]]: input });
+        const t2 = performance.now();
+        const outputs = session.outputNames.map((k) => out[k]);
+        const results = postprocess(outputs, lb, img, { nc: meta.nc, task: meta.task, conf, iou });
+        for (const t of outputs) t.dispose?.();
+        const t3 = performance.now();
+        return { n: results.length, preprocess: t1 - t0, inference: t2 - t1, postprocess: t3 - t2, raw: results };
+      },
+    };
+  }
+  if (name === "ultralytics") {
+    const { YOLO } = await import("/node_modules/@ultralytics/yolo/dist/index.js");
+    return {
+      version: null,
+      async load(url) {
+        return YOLO.load(url, { device: "cpu", ortBaseUrl: new URL(ULTRA_ORT_DIST, location.href).href });
+      },
+      async predict(model, img, { conf, iou }) {
+        const res = await model.predict(img, { conf, iou });
+        return { n: res.boxes.length, ...res.speed, device: model.device, raw: res.boxes };
+      },
+    };
+  }
+  throw new Error(`unknown runtime ${name}`);
+}
+
+async function decodeImage(url) {
+  const blob = await (await fetch(url)).blob();
+  const bmp = await createImageBitmap(blob);
+  const canvas = new OffscreenCanvas(bmp.width, bmp.height);
+  const ctx = canvas.getContext("2d", { willReadFrequently: true });
+  ctx.drawImage(bmp, 0, 0);
+  bmp.close();
+  return ctx.getImageData(0, 0, canvas.width, canvas.height);
+}
+
+const models = new Map();
+const images = new Map();
+let runtime = null;
+
+window.bench = {
+  runtime: RUNTIME,
+  threads: THREADS,
+  async init() {
+    runtime ??= await makeRuntime(RUNTIME);
+    return { crossOriginIsolated: self.crossOriginIsolated, hardwareConcurrency: navigator.hardwareConcurrency, version: runtime.version };
+  },
+  async loadModel(id, url, meta) {
+    const t0 = performance.now();
+    models.set(id, await runtime.load(url, meta));
+    sampleHeap();
+    return performance.now() - t0;
+  },
+  async loadImage(id, url) {
+    images.set(id, await decodeImage(url));
+    sampleHeap();
+  },
+  /** One timed prediction: wall time around predict plus the runtime's own stage times. */
+  async run(modelId, imageId, opts) {
+    const model = models.get(modelId);
+    const img = images.get(imageId);
+    const t0 = performance.now();
+    const r = await runtime.predict(model, img, opts);
+    const wall = performance.now() - t0;
+    sampleHeap();
+    const { raw, ...rest } = r;
+    return { wall, ...rest };
+  },
+  /** Full results of one prediction (for checking that the runtimes agree). */
+  async results(modelId, imageId, opts) {
+    const r = await runtime.predict(models.get(modelId), images.get(imageId), opts);
+    return r.raw;
+  },
+  memory() {
+    sampleHeap();
+    return {
+      jsHeapUsed: performance.memory?.usedJSHeapSize ?? null,
+      jsHeapTotal: performance.memory?.totalJSHeapSize ?? null,
+      jsHeapPeakSampled: peakHeap,
+      wasmMemories: [...memories].map((m) => m.buffer.byteLength),
+      wasmMemory: [...memories].reduce((s, m) => s + m.buffer.byteLength, 0),
+    };
+  },
+  resources() {
+    return performance
+      .getEntriesByType("resource")
+      .map((e) => ({ name: e.name, encoded: e.encodedBodySize, decoded: e.decodedBodySize, duration: e.duration }));
+  },
+};
+
+const cold = params.get("cold");
+if (cold) {
+  try {
+    await window.bench.init();
+    const meta = { nc: Number(params.get("nc")), task: params.get("task") };
+    const [, img] = await Promise.all([window.bench.loadModel("m", cold, meta), window.bench.loadImage("i", params.get("image"))]);
+    void img;
+    const opts = { imgsz: 640, conf: Number(params.get("conf") ?? 0.25), iou: Number(params.get("iou") ?? 0.45) };
+    const r = await window.bench.run("m", "i", opts);
+    window.coldResult = { firstResultMs: performance.now(), first: r };
+  } catch (e) {
+    window.coldResult = { error: String(e?.stack ?? e) };
+  }
+}
+document.getElementById("status").textContent = `ready: ${RUNTIME}`;
+window.benchReady = true;
