@@ -39,6 +39,15 @@ demo: setup pkg
 	@echo "yolo-wasm demo: http://127.0.0.1:$(PORT)/www/"
 	python3 -m http.server $(PORT) --bind 127.0.0.1
 
+## Benchmarks: yolo-wasm vs onnxruntime-web vs @ultralytics/yolo in headless Chromium (bench/run.mjs;
+## writes the latest run into BENCHMARKS.md). Rebuilds pkg/ first when it is missing or older than
+## the sources. Native stage benchmarks: `cargo bench --bench pipeline`.
+.PHONY: bench
+bench: setup
+	@if [ ! -f pkg/yolo_wasm_bg.wasm ] || [ -n "$$(find src npm Cargo.toml Cargo.lock -newer pkg/yolo_wasm_bg.wasm -print -quit)" ]; then \
+	  ./scripts/build-pkg.sh; fi
+	node bench/run.mjs $(BENCH_ARGS)
+
 lint:
 	cargo fmt --all --check
 	cargo clippy --workspace --all-targets --release -- -D warnings

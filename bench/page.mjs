@@ -2,7 +2,7 @@
 // and exposes `window.bench` for bench/run.mjs. With `&cold=<model>&image=<image>&nc=&task=` it
 // loads that model and image at once and predicts one time: `window.coldResult.firstResultMs`
 // is the time from navigation start to that first result.
-import { letterbox, postprocess } from "./peer.mjs";
+import { letterbox, letterboxCanvas, postprocess } from "./peer.mjs";
 
 // Every WebAssembly.Memory the page creates or instantiates (wasm-bindgen's exported memory,
 // Emscripten's imported shared memory), so each runtime's wasm memory can be read.
@@ -33,6 +33,7 @@ const memories = new Set();
 const params = new URLSearchParams(location.search);
 const RUNTIME = params.get("runtime") ?? "ours";
 const THREADS = Number(params.get("threads") ?? 1);
+const PEER_PRE = params.get("pre") ?? "canvas";
 const ORT_DIST = "/node_modules/onnxruntime-web/dist/";
 // The ONNX Runtime Web build @ultralytics/yolo 0.0.48 pins (its loader's CDN URL is
 // .../web@1.27.0/; the npm files have the same sha384 as its integrity attributes).
@@ -80,7 +81,7 @@ async function makeRuntime(name) {
       },
       async predict({ session, meta }, img, { imgsz, conf, iou }) {
         const t0 = performance.now();
-        const lb = letterbox(img, imgsz);
+        const lb = PEER_PRE === "js" ? letterbox(img, imgsz) : await letterboxCanvas(img, imgsz);
         const input = new ort.Tensor("float32", lb.tensor, [1, 3, imgsz, imgsz]);
         const t1 = performance.now();
         const out = await session.run({ [session.inputNames[0]]: input });

@@ -1,7 +1,8 @@
 // Pre- and post-processing for the onnxruntime-web peer, in plain JS, doing the same work as
 // yolo-wasm so that the peer's "pre + post" is measured too:
 //
-// pre:  Ultralytics letterbox of RGBA ImageData to the square input (scale to fit, centred,
+// pre:  (default, `letterboxCanvas`) the browser's bilinear resize, see below; or (`?pre=js`,
+//       `letterbox`) Ultralytics letterbox of RGBA ImageData to the square input (scale to fit, centred,
 //       grey 114 padding), bilinear resize with OpenCV's INTER_LINEAR half-pixel taps (float
 //       weights, borders clamped), straight into a planar NCHW Float32Array of RGB / 255.
 //       Separable, each source row resized horizontally once (two cached rows), only the image
@@ -76,6 +77,42 @@ export function letterbox(img, size) {
       out[plane + at] = h0[o + 1] * b0 + h1[o + 1] * b1;
       out[2 * plane + at] = h0[o + 2] * b0 + h1[o + 2] * b1;
     }
+  }
+  return { tensor: out, r, top, left, size };
+}
+
+let canvas = null;
+let ctx = null;
+
+/**
+ * The same letterbox through the browser's own resize (the usual way in ort-web apps, and the
+ * faster one here): `createImageBitmap` with `resizeQuality: "low"` (bilinear), drawn centred on a
+ * grey canvas, read back with `getImageData`, converted to NCHW / 255. Differs from the OpenCV
+ * taps by at most one grey level (bus.jpg) or not at all (1920×1080 → 640×360).
+ */
+export async function letterboxCanvas(img, size) {
+  const r = Math.min(size / img.height, size / img.width);
+  const nw = Math.max(1, Math.round(img.width * r));
+  const nh = Math.max(1, Math.round(img.height * r));
+  const top = (size - nh) >> 1;
+  const left = (size - nw) >> 1;
+  if (!canvas || canvas.width !== size) {
+    canvas = new OffscreenCanvas(size, size);
+    ctx = canvas.getContext("2d", { willReadFrequently: true });
+  }
+  const bmp = await createImageBitmap(img, { resizeWidth: nw, resizeHeight: nh, resizeQuality: "low" });
+  ctx.fillStyle = "rgb(114, 114, 114)";
+  ctx.fillRect(0, 0, size, size);
+  ctx.drawImage(bmp, left, top);
+  bmp.close();
+  const d = ctx.getImageData(0, 0, size, size).data;
+  const plane = size * size;
+  const out = new Float32Array(3 * plane);
+  const k = 1 / 255;
+  for (let i = 0, p = 0; i < plane; i++, p += 4) {
+    out[i] = d[p] * k;
+    out[plane + i] = d[p + 1] * k;
+    out[2 * plane + i] = d[p + 2] * k;
   }
   return { tensor: out, r, top, left, size };
 }
@@ -222,12 +259,20 @@ function span(lo, hi, size) {
   return [start, Math.max(end, start)];
 }
 
-function tap(o, scale, inSize) {
-  const src = Math.max(scale * (o + 0.5) - 0.5, 0);
-  const i0 = Math.min(Math.floor(src), inSize - 1);
-  const i1 = i0 < inSize - 1 ? i0 + 1 : i0;
-  const w1 = Math.min(Math.max(src - i0, 0), 1);
-  return [i0, i1, 1 - w1, w1];
+/** Bilinear taps (PyTorch, align_corners=False) of output coordinates `from..to`. */
+function taps1d(from, to, scale, inSize) {
+  const n = to - from;
+  const t = { i0: new Int32Array(n), i1: new Int32Array(n), w0: new Float32Array(n), w1: new Float32Array(n) };
+  for (let k = 0; k < n; k++) {
+    const src = Math.max(scale * (from + k + 0.5) - 0.5, 0);
+    const i0 = Math.min(Math.floor(src), inSize - 1);
+    const w1 = Math.min(Math.max(src - i0, 0), 1);
+    t.i0[k] = i0;
+    t.i1[k] = i0 < inSize - 1 ? i0 + 1 : i0;
+    t.w0[k] = 1 - w1;
+    t.w1[k] = w1;
+  }
+  return t;
 }
 
 /** Binary mask of one box (input pixels), or null when empty. */
@@ -237,14 +282,12 @@ function boxMask(pdata, nm, mh, mw, coeffs, bbox, ih, iw) {
   const width = x1 - x0;
   const height = y1 - y0;
   if (width === 0 || height === 0) return null;
-  const xt = [];
-  for (let x = x0; x < x1; x++) xt.push(tap(x, mw / iw, mw));
-  const yt = [];
-  for (let y = y0; y < y1; y++) yt.push(tap(y, mh / ih, mh));
-  const px0 = xt[0][0];
-  const px1 = xt[width - 1][1] + 1;
-  const py0 = yt[0][0];
-  const py1 = yt[height - 1][1] + 1;
+  const xt = taps1d(x0, x1, mw / iw, mw);
+  const yt = taps1d(y0, y1, mh / ih, mh);
+  const px0 = xt.i0[0];
+  const px1 = xt.i1[width - 1] + 1;
+  const py0 = yt.i0[0];
+  const py1 = yt.i1[height - 1] + 1;
   const cw = px1 - px0;
   const logits = new Float32Array(cw * (py1 - py0));
   const plane = mh * mw;
@@ -257,17 +300,25 @@ function boxMask(pdata, nm, mh, mw, coeffs, bbox, ih, iw) {
       for (let i = 0; i < cw; i++) logits[dst + i] += c * pdata[src + i];
     }
   }
+  // Column taps relative to the logits window.
+  const c0 = new Int32Array(width);
+  const c1 = new Int32Array(width);
+  for (let c = 0; c < width; c++) {
+    c0[c] = xt.i0[c] - px0;
+    c1[c] = xt.i1[c] - px0;
+  }
+  const { w0: xw0, w1: xw1 } = xt;
   const bits = new Uint8Array(width * height);
   let any = 0;
   for (let rr = 0; rr < height; rr++) {
-    const [yi0, yi1, yw0, yw1] = yt[rr];
-    const ra = (yi0 - py0) * cw - px0;
-    const rb = (yi1 - py0) * cw - px0;
+    const ra = (yt.i0[rr] - py0) * cw;
+    const rb = (yt.i1[rr] - py0) * cw;
+    const yw0 = yt.w0[rr];
+    const yw1 = yt.w1[rr];
     const o = rr * width;
     for (let c = 0; c < width; c++) {
-      const [xi0, xi1, xw0, xw1] = xt[c];
-      const t = logits[ra + xi0] * xw0 + logits[ra + xi1] * xw1;
-      const b = logits[rb + xi0] * xw0 + logits[rb + xi1] * xw1;
+      const t = logits[ra + c0[c]] * xw0[c] + logits[ra + c1[c]] * xw1[c];
+      const b = logits[rb + c0[c]] * xw0[c] + logits[rb + c1[c]] * xw1[c];
       const v = t * yw0 + b * yw1 > 0 ? 1 : 0;
       bits[o + c] = v;
       any |= v;

@@ -153,6 +153,40 @@ async function coldStart(browser, rt, server, external) {
   return { ms: res.firstResultMs, memory, resources };
 }
 
+/** How far each runtime's boxes are from ours (same image, same thresholds), in image pixels. */
+async function agreement(pages, m, im) {
+  const all = {};
+  for (const rt of RUNTIMES) {
+    const raw = await pages[rt.id].evaluate(([mid, iid, o]) => window.bench.results(mid, iid, o), [m.id, im.id, PREDICT]);
+    all[rt.id] = raw
+      .map((d) => ({ conf: d.confidence ?? d.conf, box: d.box ? [d.box.x1, d.box.y1, d.box.x2, d.box.y2] : [d.x1, d.y1, d.x2, d.y2], pts: d.segments?.x?.length }))
+      .sort((a, b) => b.conf - a.conf);
+  }
+  const out = {};
+  for (const rt of RUNTIMES.slice(1)) {
+    const a = all.ours;
+    const b = all[rt.id];
+    let maxDiff = 0;
+    // Greedy nearest match: each of our boxes to the closest unused box of the other runtime.
+    const used = new Set();
+    for (const x of a) {
+      let best = Infinity;
+      let bi = -1;
+      b.forEach((y, i) => {
+        if (used.has(i)) return;
+        const d = Math.max(...x.box.map((v, k) => Math.abs(v - y.box[k])));
+        if (d < best) [best, bi] = [d, i];
+      });
+      if (bi >= 0) {
+        used.add(bi);
+        maxDiff = Math.max(maxDiff, best);
+      }
+    }
+    out[rt.id] = { ours: a.length, theirs: b.length, maxBoxDiff: a.length && b.length ? maxDiff : null };
+  }
+  return out;
+}
+
 function wasmSizes(resources, origin) {
   const out = [];
   for (const r of resources) {
@@ -214,6 +248,7 @@ async function main() {
   const rows = [];
   for (const m of MODELS) {
     for (const im of IMAGES) {
+      const agree = await agreement(pages, m, im);
       const samples = Object.fromEntries(RUNTIMES.map((rt) => [rt.id, []]));
       for (let i = 0; i < WARMUP + RUNS; i++) {
         // Rotate the order each round so no runtime always follows the same one.
@@ -236,7 +271,7 @@ async function main() {
           device: s[0]?.device,
         };
       }
-      rows.push({ model: m, image: im, med });
+      rows.push({ model: m, image: im, med, agree });
       log(
         `${m.id} ${im.id}: ` +
           RUNTIMES.map((rt) => `${rt.id} ${f1(med[rt.id].wall)} ms (inf ${f1(med[rt.id].inf)}, n ${med[rt.id].n})`).join(" | "),
@@ -292,6 +327,13 @@ function render(r) {
       );
     }
   }
+  L.push("");
+  L.push(
+    "Agreement with ours (same image and thresholds; each of our boxes matched to the nearest unused box of the other runtime; largest coordinate difference in image pixels): " +
+      r.rows
+        .map((row) => `${row.model.id} ${row.image.id}: ` + RUNTIMES.slice(1).map((rt) => `${rt.id} ${row.agree[rt.id].theirs}/${row.agree[rt.id].ours} dets, ${f1(row.agree[rt.id].maxBoxDiff)} px`).join(", "))
+        .join("; ") + ".",
+  );
   L.push("");
   L.push(`Cold start (${COLD_MODEL.label} on ${COLD_IMAGE.label}): a fresh browser context with the HTTP cache disabled (CDP \`Network.setCacheDisabled\`), time from navigation start to the first result (runtime JS + wasm fetched and compiled, model fetched and loaded, image decoded, one predict); median of ${r.coldRounds} rounds, interleaved. Memory in that page after the first result: JS heap = \`performance.memory.usedJSHeapSize\` (precise), its maximum over samples taken after each step; wasm = byte length of every \`WebAssembly.Memory\` the page made (linear memories only grow, so this is their peak).`);
   L.push("");
