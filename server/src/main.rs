@@ -3,11 +3,16 @@
 //! `yolo-wasm predict --model m.onnx --image a.jpg [--imgsz 640 --conf 0.25 --iou 0.45]` prints
 //! the HUB-shaped JSON on stdout: the same code path the browser package runs, so anyone can
 //! check parity with Ultralytics from outside the tests.
+//!
+//! `yolo-wasm serve --models DIR …` answers the HUB Inference API over HTTP; its first stdout
+//! line is `yolo-wasm serve: listening on http://HOST:PORT`.
 
 use clap::{Parser, Subcommand};
+use std::io::Write;
 use std::path::PathBuf;
 use std::process::ExitCode;
 use yolo_wasm::{Error, Pixels, PredictOptions, YoloModel};
+use yolo_wasm_server::serve::{self, ServeArgs, Server};
 
 #[derive(Parser)]
 #[command(name = "yolo-wasm", version, about = "Ultralytics YOLO ONNX models answering in the HUB Inference API JSON")]
@@ -39,51 +44,77 @@ enum Command {
         #[arg(long)]
         pretty: bool,
     },
+    /// Serves the HUB Inference API (`POST /`, multipart) over HTTP.
+    Serve(ServeArgs),
 }
 
 fn main() -> ExitCode {
-    match run(Cli::parse()) {
-        Ok(()) => ExitCode::SUCCESS,
-        Err(e) => {
-            eprintln!("error [{}]: {e}", e.code());
-            ExitCode::FAILURE
-        }
-    }
-}
-
-fn run(cli: Cli) -> Result<(), Error> {
-    match cli.command {
+    match Cli::parse().command {
         Command::Predict { model, image, imgsz, conf, iou, pretty } => {
-            let opts = PredictOptions::from_raw(imgsz, conf, iou)?;
-            let bytes = std::fs::read(&model)
-                .map_err(|e| Error::InvalidModel(format!("cannot read {}: {e}", model.display())))?;
-            let name = model.file_name().map_or_else(|| model.display().to_string(), |n| n.to_string_lossy().into());
-            let yolo = YoloModel::load(&bytes, name)?;
-            let mut images = Vec::with_capacity(image.len());
-            for path in &image {
-                let rgb = decode_image(path)?;
-                let px = Pixels::new(rgb.width(), rgb.height(), 3, rgb.as_raw())?;
-                images.push(yolo.predict(&px, &opts)?);
+            match predict(model, image, imgsz, conf, iou, pretty) {
+                Ok(()) => ExitCode::SUCCESS,
+                Err(e) => {
+                    eprintln!("error [{}]: {e}", e.code());
+                    ExitCode::FAILURE
+                }
             }
-            let response = yolo.response(images);
-            let json = if pretty { serde_json::to_string_pretty(&response) } else { serde_json::to_string(&response) };
-            println!("{}", json.map_err(|e| Error::Inference(e.to_string()))?);
-            Ok(())
         }
+        Command::Serve(args) => match run_server(args) {
+            Ok(()) => ExitCode::SUCCESS,
+            Err(e) => {
+                eprintln!("yolo-wasm serve: error: {e}");
+                ExitCode::from(2)
+            }
+        },
     }
 }
 
-/// Decodes an image file to RGB8, applying its EXIF orientation like OpenCV's `imread`.
-fn decode_image(path: &std::path::Path) -> Result<image::RgbImage, Error> {
-    let bad = |e: &dyn std::fmt::Display| Error::InvalidImage(format!("{}: {e}", path.display()));
-    let mut decoder = image::ImageReader::open(path)
-        .map_err(|e| bad(&e))?
-        .with_guessed_format()
-        .map_err(|e| bad(&e))?
-        .into_decoder()
-        .map_err(|e| bad(&e))?;
-    let orientation = image::ImageDecoder::orientation(&mut decoder).map_err(|e| bad(&e))?;
-    let mut img = image::DynamicImage::from_decoder(decoder).map_err(|e| bad(&e))?;
-    img.apply_orientation(orientation);
-    Ok(img.into_rgb8())
+fn predict(
+    model: PathBuf,
+    image: Vec<PathBuf>,
+    imgsz: Option<f64>,
+    conf: Option<f64>,
+    iou: Option<f64>,
+    pretty: bool,
+) -> Result<(), Error> {
+    let opts = PredictOptions::from_raw(imgsz, conf, iou)?;
+    let bytes =
+        std::fs::read(&model).map_err(|e| Error::InvalidModel(format!("cannot read {}: {e}", model.display())))?;
+    let name = model.file_name().map_or_else(|| model.display().to_string(), |n| n.to_string_lossy().into());
+    let yolo = YoloModel::load(&bytes, name)?;
+    let mut images = Vec::with_capacity(image.len());
+    for path in &image {
+        let rgb = yolo_wasm_server::decode::read_image(path)?;
+        let px = Pixels::new(rgb.width(), rgb.height(), 3, rgb.as_raw())?;
+        images.push(yolo.predict(&px, &opts)?);
+    }
+    let response = yolo.response(images);
+    let json = if pretty { serde_json::to_string_pretty(&response) } else { serde_json::to_string(&response) };
+    println!("{}", json.map_err(|e| Error::Inference(e.to_string()))?);
+    Ok(())
+}
+
+fn run_server(args: ServeArgs) -> Result<(), String> {
+    let config = args.into_config()?;
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| format!("cannot start the async runtime: {e}"))?;
+    runtime.block_on(async {
+        serve::logging::init();
+        for note in &config.notes {
+            eprintln!("yolo-wasm serve: note: {note}");
+        }
+        let server = Server::bind(config).await?;
+        let addr = server.local_addr().map_err(|e| format!("no local address: {e}"))?;
+        if server.is_open() {
+            eprintln!(
+                "yolo-wasm serve: WARNING: no --keys: the endpoint is OPEN (no API key needed) to anyone who can reach {addr}"
+            );
+        }
+        let mut out = std::io::stdout().lock();
+        writeln!(out, "yolo-wasm serve: listening on http://{addr}").and_then(|()| out.flush()).map_err(|e| e.to_string())?;
+        drop(out);
+        server.run(serve::shutdown_signal()).await.map_err(|e| format!("server stopped: {e}"))
+    })
 }

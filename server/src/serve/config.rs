@@ -1,0 +1,185 @@
+//! `yolo-wasm serve` flags and the checked configuration built from them.
+
+use super::keys::KeyStore;
+use super::static_files::Mount;
+use axum::http::HeaderValue;
+use clap::Parser;
+use std::path::PathBuf;
+use std::time::Duration;
+
+/// Default requests per hour per key in shared style (the HUB shared API's limit).
+pub const SHARED_RATE_LIMIT: u32 = 100;
+
+/// Flags of `yolo-wasm serve`.
+#[derive(Debug, Clone, Parser)]
+#[command(name = "serve")]
+pub struct ServeArgs {
+    /// Shared style: folder of ONNX models; the `model` field (HUB model URL or ID) picks `DIR/ID.onnx`.
+    #[arg(long, value_name = "DIR", required_unless_present = "model")]
+    pub models: Option<PathBuf>,
+    /// Dedicated style: every request uses this ONNX model (the `model` field is ignored).
+    #[arg(long, value_name = "FILE")]
+    pub model: Option<PathBuf>,
+    /// API keys file: one key per line, optionally `models=id1,id2` and `rate=N`. Without it the
+    /// server is open, which is allowed only on a loopback host.
+    #[arg(long, value_name = "FILE")]
+    pub keys: Option<PathBuf>,
+    /// Address to bind.
+    #[arg(long, default_value = "127.0.0.1")]
+    pub host: String,
+    /// Port to bind (0 picks a free one).
+    #[arg(long, default_value_t = 8080)]
+    pub port: u16,
+    /// Requests per hour per key (per IP when open); 0 = off. Default 100 in shared style, off in dedicated style.
+    #[arg(long, value_name = "N")]
+    pub rate_limit: Option<u32>,
+    /// Largest request body in MiB (larger: 413).
+    #[arg(long, value_name = "N", default_value_t = 32)]
+    pub max_body_mb: usize,
+    /// Inferences running at once (default: number of CPUs).
+    #[arg(long, value_name = "N")]
+    pub concurrency: Option<usize>,
+    /// Requests allowed to wait for a free inference slot (more: 503).
+    #[arg(long, value_name = "N", default_value_t = 8)]
+    pub queue: usize,
+    /// Seconds a request may wait for and run inference (longer: 504); 0 = no limit. Fractions allowed.
+    #[arg(long, value_name = "N", default_value_t = 60.0)]
+    pub timeout_s: f64,
+    /// Allowed CORS origin (repeatable); default any origin (`*`).
+    #[arg(long = "cors-origin", value_name = "ORIGIN")]
+    pub cors_origins: Vec<String>,
+    /// Serve a folder under a URL prefix (repeatable), e.g. `--static /www=www`.
+    #[arg(long = "static", value_name = "PREFIX=DIR")]
+    pub statics: Vec<String>,
+}
+
+/// Where models come from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ModelSource {
+    /// `--models DIR`.
+    Shared(PathBuf),
+    /// `--model FILE`.
+    Dedicated(PathBuf),
+}
+
+/// A checked configuration.
+#[derive(Debug, Clone)]
+pub struct Config {
+    /// Shared or dedicated style.
+    pub source: ModelSource,
+    /// API keys (`None`: open).
+    pub keys: Option<KeyStore>,
+    /// Host to bind.
+    pub host: String,
+    /// Port to bind.
+    pub port: u16,
+    /// Requests per hour per key / IP (0 = off).
+    pub rate_limit: u32,
+    /// Largest body in bytes.
+    pub max_body: usize,
+    /// Inference slots.
+    pub concurrency: usize,
+    /// Queue places.
+    pub queue: usize,
+    /// Request timeout (`None`: none).
+    pub timeout: Option<Duration>,
+    /// Allowed origins (empty: any).
+    pub cors_origins: Vec<HeaderValue>,
+    /// Static mounts.
+    pub mounts: Vec<Mount>,
+    /// Notes for the operator (e.g. an ignored flag), printed on stderr at start.
+    pub notes: Vec<String>,
+}
+
+impl ServeArgs {
+    /// Checks the flags and reads the keys file.
+    pub fn into_config(self) -> Result<Config, String> {
+        let mut notes = Vec::new();
+        let source = match (self.model, self.models) {
+            (Some(file), models) => {
+                if !file.is_file() {
+                    return Err(format!("--model {}: no such file", file.display()));
+                }
+                if let Some(dir) = models {
+                    notes.push(format!("--model given: --models {} is not used (dedicated style)", dir.display()));
+                }
+                ModelSource::Dedicated(file)
+            }
+            (None, Some(dir)) if dir.is_dir() => ModelSource::Shared(dir),
+            (None, Some(dir)) => return Err(format!("--models {}: not a folder", dir.display())),
+            (None, None) => return Err("give --models DIR (shared style) or --model FILE (dedicated style)".into()),
+        };
+        let keys = self.keys.as_deref().map(KeyStore::load).transpose()?;
+        let default_rate = match source {
+            ModelSource::Shared(_) => SHARED_RATE_LIMIT,
+            ModelSource::Dedicated(_) => 0,
+        };
+        if self.max_body_mb == 0 {
+            return Err("--max-body-mb must be at least 1".into());
+        }
+        let concurrency =
+            self.concurrency.unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()));
+        if concurrency == 0 {
+            return Err("--concurrency must be at least 1".into());
+        }
+        if !self.timeout_s.is_finite() || self.timeout_s < 0.0 {
+            return Err(format!("--timeout-s must be a number of seconds ≥ 0, got {}", self.timeout_s));
+        }
+        let cors_origins = self
+            .cors_origins
+            .iter()
+            .map(|o| HeaderValue::from_str(o.trim()).map_err(|_| format!("--cors-origin {o:?}: not a valid origin")))
+            .collect::<Result<Vec<_>, _>>()?;
+        let mounts = self.statics.iter().map(|s| s.parse()).collect::<Result<Vec<Mount>, _>>()?;
+        Ok(Config {
+            source,
+            keys,
+            host: self.host,
+            port: self.port,
+            rate_limit: self.rate_limit.unwrap_or(default_rate),
+            max_body: self.max_body_mb.saturating_mul(1 << 20),
+            concurrency,
+            queue: self.queue,
+            timeout: (self.timeout_s > 0.0).then(|| Duration::from_secs_f64(self.timeout_s)),
+            cors_origins,
+            mounts,
+            notes,
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse(args: &[&str]) -> Result<Config, String> {
+        let mut all = vec!["serve"];
+        all.extend_from_slice(args);
+        ServeArgs::try_parse_from(all).map_err(|e| e.to_string())?.into_config()
+    }
+
+    #[test]
+    fn defaults_per_style() {
+        let here = env!("CARGO_MANIFEST_DIR");
+        let c = parse(&["--models", here]).unwrap();
+        assert_eq!((c.rate_limit, c.max_body, c.queue, c.port), (100, 32 << 20, 8, 8080));
+        assert_eq!(c.timeout, Some(Duration::from_secs(60)));
+        assert!(c.concurrency >= 1 && c.keys.is_none() && c.cors_origins.is_empty());
+        let manifest = format!("{here}/Cargo.toml");
+        let c = parse(&["--model", &manifest]).unwrap();
+        assert_eq!((c.rate_limit, c.source), (0, ModelSource::Dedicated(manifest.into())));
+        assert_eq!(parse(&["--models", here, "--timeout-s", "0"]).unwrap().timeout, None);
+    }
+
+    #[test]
+    fn bad_flags_are_refused() {
+        let here = env!("CARGO_MANIFEST_DIR");
+        assert!(parse(&[]).is_err());
+        assert!(parse(&["--models", "/definitely/not/here"]).is_err());
+        assert!(parse(&["--models", here, "--concurrency", "0"]).is_err());
+        assert!(parse(&["--models", here, "--max-body-mb", "0"]).is_err());
+        assert!(parse(&["--models", here, "--timeout-s", "-1"]).is_err());
+        assert!(parse(&["--models", here, "--static", "/=."]).is_err());
+        assert!(parse(&["--models", here, "--keys", "/definitely/not/here"]).is_err());
+    }
+}

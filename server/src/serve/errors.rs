@@ -1,0 +1,132 @@
+//! The JSON error body of every failed request: `{"error": "<message>", "code": "<code>"}`, plus
+//! `"field"` for argument errors, with the HTTP status that goes with each code.
+
+use axum::http::{header, HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Response};
+use serde::Serialize;
+use std::borrow::Cow;
+
+/// A request that failed: HTTP status, stable machine-readable code, readable message.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ApiError {
+    /// HTTP status of the answer.
+    pub status: StatusCode,
+    /// Stable code (`invalid_argument`, `unauthorized`, `rate_limited`, …).
+    pub code: Cow<'static, str>,
+    /// Readable message.
+    pub message: String,
+    /// The form field at fault, for argument errors.
+    pub field: Option<String>,
+    /// Seconds sent in `Retry-After` (429, 503).
+    pub retry_after: Option<u64>,
+}
+
+#[derive(Serialize)]
+struct Body<'a> {
+    error: &'a str,
+    code: &'a str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    field: Option<&'a str>,
+}
+
+impl ApiError {
+    /// An error with a status, a code and a message.
+    pub fn new(status: StatusCode, code: &'static str, message: impl Into<String>) -> Self {
+        ApiError { status, code: Cow::Borrowed(code), message: message.into(), field: None, retry_after: None }
+    }
+
+    /// 400 `invalid_argument` naming the form field at fault.
+    pub fn argument(field: &str, message: impl Into<String>) -> Self {
+        let message = format!("invalid argument `{field}`: {}", message.into());
+        ApiError { field: Some(field.to_string()), ..Self::new(StatusCode::BAD_REQUEST, "invalid_argument", message) }
+    }
+
+    /// 400 with another code (`missing_file`, `invalid_multipart`, `invalid_image`, …).
+    pub fn bad_request(code: &'static str, message: impl Into<String>) -> Self {
+        Self::new(StatusCode::BAD_REQUEST, code, message)
+    }
+
+    /// 401 `unauthorized`.
+    pub fn unauthorized(message: impl Into<String>) -> Self {
+        Self::new(StatusCode::UNAUTHORIZED, "unauthorized", message)
+    }
+
+    /// 413 `payload_too_large`.
+    pub fn too_large(limit_bytes: usize) -> Self {
+        let mb = limit_bytes as f64 / (1024.0 * 1024.0);
+        Self::new(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            "payload_too_large",
+            format!("Request body larger than the server's limit of {mb} MB (--max-body-mb)"),
+        )
+    }
+
+    /// Adds a `Retry-After` header of `seconds`.
+    pub fn retry_after(mut self, seconds: u64) -> Self {
+        self.retry_after = Some(seconds);
+        self
+    }
+
+    /// Maps a core-crate error onto a status: the caller's input (arguments, image) is a 400;
+    /// a model that cannot be loaded or run is the server's problem, a 500.
+    pub fn from_core(e: &yolo_wasm::Error) -> Self {
+        use yolo_wasm::Error as E;
+        let status = match e {
+            E::InvalidArgument { .. } | E::InvalidImage(_) => StatusCode::BAD_REQUEST,
+            E::InvalidModel(_) | E::NotYoloModel(_) | E::UnsupportedModel(_) | E::Inference(_) => {
+                StatusCode::INTERNAL_SERVER_ERROR
+            }
+            _ => StatusCode::BAD_GATEWAY,
+        };
+        let field = match e {
+            E::InvalidArgument { field, .. } => Some(field.clone()),
+            _ => None,
+        };
+        ApiError { status, code: Cow::Owned(e.code().to_string()), message: e.to_string(), field, retry_after: None }
+    }
+}
+
+impl std::fmt::Display for ApiError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{} [{}]: {}", self.status.as_u16(), self.code, self.message)
+    }
+}
+
+impl From<yolo_wasm::Error> for ApiError {
+    fn from(e: yolo_wasm::Error) -> Self {
+        ApiError::from_core(&e)
+    }
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        let body = Body { error: &self.message, code: &self.code, field: self.field.as_deref() };
+        // Serialising three strings cannot fail; fall back to a fixed body all the same.
+        let json =
+            serde_json::to_vec(&body).unwrap_or_else(|_| br#"{"error":"internal error","code":"internal"}"#.to_vec());
+        let mut response = (self.status, json).into_response();
+        let headers = response.headers_mut();
+        headers.insert(header::CONTENT_TYPE, HeaderValue::from_static("application/json"));
+        if let Some(s) = self.retry_after {
+            headers.insert(header::RETRY_AFTER, HeaderValue::from(s));
+        }
+        response
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn core_errors_map_to_statuses() {
+        let e = ApiError::from(yolo_wasm::Error::invalid_argument("conf", "must be a number from 0.01 to 1, got 2"));
+        assert_eq!(
+            (e.status, e.code.as_ref(), e.field.as_deref()),
+            (StatusCode::BAD_REQUEST, "invalid_argument", Some("conf"))
+        );
+        let e = ApiError::from(yolo_wasm::Error::UnsupportedModel("x".into()));
+        assert_eq!(e.status, StatusCode::INTERNAL_SERVER_ERROR);
+        assert_eq!(e.code, "unsupported_model");
+    }
+}
