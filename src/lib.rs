@@ -21,6 +21,7 @@ pub mod hub;
 pub mod model;
 pub mod options;
 pub mod pipeline;
+pub mod render;
 pub mod schema;
 
 #[cfg(target_arch = "wasm32")]

@@ -42,6 +42,8 @@ macro_rules! golden {
 }
 
 // After the macros it uses (textual macro scope).
+#[path = "web/draw.rs"]
+mod draw_tests;
 #[path = "web/tasks.rs"]
 mod tasks;
 

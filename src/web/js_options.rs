@@ -62,6 +62,30 @@ impl<'a> Fields<'a> {
             .transpose()
     }
 
+    /// A boolean field.
+    pub fn boolean(&self, field: &str) -> Result<Option<bool>> {
+        self.get(field)?
+            .map(|v| {
+                v.as_bool().ok_or_else(|| {
+                    Error::invalid_argument(field, format!("must be true or false, got {}", type_name(&v)))
+                })
+            })
+            .transpose()
+    }
+
+    /// A finite number within `lo..=hi`.
+    pub fn number_in(&self, field: &str, lo: f64, hi: f64) -> Result<Option<f64>> {
+        self.number(field)?
+            .map(|v| {
+                if v.is_finite() && (lo..=hi).contains(&v) {
+                    Ok(v)
+                } else {
+                    Err(Error::invalid_argument(field, format!("must be a number from {lo} to {hi}, got {v}")))
+                }
+            })
+            .transpose()
+    }
+
     /// A whole number `0..=max`.
     pub fn count(&self, field: &str, max: u32) -> Result<Option<u32>> {
         self.number(field)?

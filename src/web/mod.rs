@@ -4,6 +4,7 @@
 //! path from model bytes and pixels to a response.
 
 mod bindings;
+mod draw;
 mod errors;
 mod hub_client;
 mod js_options;
@@ -12,6 +13,7 @@ mod source;
 mod types;
 
 pub use bindings::LocalModel;
+pub use draw::draw;
 pub use hub_client::HubClient;
 
 use wasm_bindgen::prelude::*;

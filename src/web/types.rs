@@ -113,6 +113,51 @@ export type RemoteSource = ImageSource | File | ArrayBuffer | Uint8Array;
 /** `X-RateLimit-*` headers of the answer. */
 export interface RateLimitInfo { limit?: number; remaining?: number; reset?: number; }
 
+/** `draw` options; sizes in CSS pixels (multiplied by `pixelRatio`). */
+export interface DrawOptions {
+  /** Boxes and OBB polygons (default true). */
+  boxes?: boolean;
+  /** "name 0.87" labels (default true). */
+  labels?: boolean;
+  /** Filled segment polygons (default true). */
+  masks?: boolean;
+  /** Keypoints, with the COCO skeleton for 17-keypoint models (default true). */
+  keypoints?: boolean;
+  /** Classification top-5 list (default true). */
+  classes?: boolean;
+  /** Default 2. */
+  lineWidth?: number;
+  /** Default 14. */
+  fontSize?: number;
+  /** Labels on a class-coloured background (default true). */
+  labelBackground?: boolean;
+  /** Mask fill opacity 0–1 (default 0.35). */
+  maskAlpha?: number;
+  /** Keypoints with `visible` below this are skipped (default 0.5). */
+  keypointThreshold?: number;
+  /** Device pixels per CSS pixel (default `devicePixelRatio`, 1 in workers). */
+  pixelRatio?: number;
+  /** Which `images[]` entry of a response to draw (default 0; video frames). */
+  frame?: number;
+  /** Resize an HTMLCanvasElement's backing store to its CSS size × pixelRatio first (default false). */
+  resize?: boolean;
+}
+
+/** What `draw` can paint under the results (Blobs: decode with `createImageBitmap` first). */
+export type DrawableImage =
+  | ImageData | ImageBitmap | HTMLImageElement | HTMLCanvasElement | OffscreenCanvas | HTMLVideoElement;
+
+/**
+ * Paints `image` (or nothing, with `null`) stretched to the canvas, then the results of a response
+ * from either path (or one `images[]` entry), scaled from the image's `shape`. Throws a `YoloError`.
+ */
+export function draw(
+  canvas: HTMLCanvasElement | OffscreenCanvas,
+  image: DrawableImage | null,
+  response: HubResponse | ImageResult,
+  options?: DrawOptions,
+): void;
+
 export interface HubClient {
   /** Sends one image; resolves to the same shape `LocalModel.predict` returns. Rejects with a `YoloError`. */
   predict(source: RemoteSource, options?: RemotePredictOptions): Promise<HubResponse>;

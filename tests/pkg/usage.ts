@@ -1,6 +1,6 @@
 // Compiled with `tsc --strict --noEmit` by `make test-pkg`: the package's declarations must
 // type a real use of the API without `any` leaking into user code.
-import init, { HubClient, LocalModel } from "../../pkg/yolo_wasm.js";
+import init, { HubClient, LocalModel, draw } from "../../pkg/yolo_wasm.js";
 import type {
   HubResponse, ModelInfo, PredictOptions, Prediction, RemotePredictOptions, YoloError, YoloErrorCode,
 } from "../../pkg/yolo_wasm.js";
@@ -35,4 +35,9 @@ export async function remote(file: File, signal: AbortSignal): Promise<string[]>
     const left: number | undefined = err.rateLimit?.remaining;
     return [err.code, String(err.status ?? 0), String(wait ?? left ?? 0), hub.url];
   }
+}
+
+export function paint(canvas: HTMLCanvasElement, img: HTMLImageElement, res: HubResponse, off: OffscreenCanvas): void {
+  draw(canvas, img, res, { labels: true, lineWidth: 3, maskAlpha: 0.4, resize: true });
+  draw(off, null, res.images[0]);
 }
