@@ -34,10 +34,13 @@ test-pkg: pkg
 pkg:
 	./scripts/build-pkg.sh
 
-## The demo page on http://127.0.0.1:$(PORT)/www/ (static files; the model and samples come from tests/fixtures).
+## The demo page on http://127.0.0.1:$(PORT)/www/, served by `yolo-wasm serve` (open, loopback only), which also
+## answers the HUB Inference API with the fixture models: `curl -F model=yolo11n-shapes -F file=@… http://127.0.0.1:$(PORT)`.
 demo: setup pkg
+	cargo build --release -p yolo-wasm-server
 	@echo "yolo-wasm demo: http://127.0.0.1:$(PORT)/www/"
-	python3 -m http.server $(PORT) --bind 127.0.0.1
+	cargo run --release -p yolo-wasm-server -- serve --models tests/fixtures/models --host 127.0.0.1 --port $(PORT) \
+	  --static /www=www --static /pkg=pkg --static /tests/fixtures=tests/fixtures
 
 ## Benchmarks: yolo-wasm vs onnxruntime-web vs @ultralytics/yolo in headless Chromium (bench/run.mjs;
 ## writes the latest run into BENCHMARKS.md). Rebuilds pkg/ first when it is missing or older than
