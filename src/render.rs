@@ -113,23 +113,21 @@ pub fn scene(result: &ImageResult, canvas_w: f64, canvas_h: f64, o: &DrawOptions
     let mut fills = Vec::new();
     let mut lines = Vec::new();
     let mut labels = Vec::new();
-    let mut ranked = 0;
+    if o.classes {
+        for (rank, p) in result.results.iter().filter(|p| p.bbox.is_none()).enumerate() {
+            let color = class_color(p.class);
+            labels.push(Shape::Label {
+                at: [size * 0.4, size * 0.4 + rank as f64 * size * 1.4],
+                text: format!("{}. {}", rank + 1, label_text(p)),
+                color: if o.label_background { text_on(color) } else { color },
+                background: o.label_background.then_some(color),
+                size,
+            });
+        }
+    }
     for p in &result.results {
         let color = class_color(p.class);
-        let Some(bbox) = &p.bbox else {
-            if o.classes {
-                let y = size * 0.4 + ranked as f64 * size * 1.4;
-                labels.push(Shape::Label {
-                    at: [size * 0.4, y],
-                    text: format!("{}. {}", ranked + 1, label_text(p)),
-                    color: 0xFFFFFF,
-                    background: o.label_background.then_some(color),
-                    size,
-                });
-            }
-            ranked += 1;
-            continue;
-        };
+        let Some(bbox) = &p.bbox else { continue };
         let corners = match bbox {
             BoxCoords::Rect(r) => vec![at(r.x1, r.y1), at(r.x2, r.y1), at(r.x2, r.y2), at(r.x1, r.y2)],
             BoxCoords::Obb(b) => vec![at(b.x1, b.y1), at(b.x2, b.y2), at(b.x3, b.y3), at(b.x4, b.y4)],

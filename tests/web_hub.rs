@@ -40,11 +40,12 @@ extern "C" {
 
 /// The server's URL, from scripts/with-test-server.sh.
 fn server() -> String {
-    option_env!("YOLO_WASM_TEST_SERVER")
-        .expect(
-            "YOLO_WASM_TEST_SERVER is not set: run these tests through `make test-web` (scripts/with-test-server.sh)",
-        )
-        .to_string()
+    match option_env!("YOLO_WASM_TEST_SERVER") {
+        Some(url) => url.to_string(),
+        None => panic!(
+            "YOLO_WASM_TEST_SERVER is not set: run these tests through `make test-web` (scripts/with-test-server.sh)"
+        ),
+    }
 }
 
 fn object(pairs: &[(&str, JsValue)]) -> JsValue {

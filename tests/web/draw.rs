@@ -103,7 +103,7 @@ fn obb_segments_keypoints_and_classes() {
     let pose = response(&format!(
         r#"[{{"name":"person","class":0,"confidence":0.9,"box":{{"x1":0,"y1":0,"x2":199,"y2":99}},"keypoints":{{"x":[{}],"y":[{}],"visible":[{}]}}}}]"#,
         xs.join(","),
-        vec!["50"; 17].join(","),
+        ["50"; 17].join(","),
         vis.join(",")
     ));
     let (c, ctx) = canvas(200, 100);
