@@ -81,7 +81,10 @@ fn polygon_iou_measures_area_overlap() {
 
 #[test]
 fn end2end_yolo26_matches_ultralytics() {
-    // YOLO26 exports end in the one-to-one head: [1, 300, 6 + extras] rows, no NMS.
-    let e = check("end2end (YOLO26)", 14, is_yolo26);
-    assert!(e.results >= 20, "too few end2end results compared ({})", e.results);
+    // YOLO26 exports end in the one-to-one head, no NMS: detect [1, 300, 6], segment
+    // [1, 300, 38] + protos, pose [1, 300, 6 + K·D], OBB [1, 300, 7].
+    for (task, min_cases) in [("detect", 14), ("segment", 14), ("pose", 14), ("obb", 6)] {
+        let e = check(&format!("end2end {task} (YOLO26)"), min_cases, |c| is_yolo26(c) && c.task == task);
+        assert!(e.results >= 20, "{task}: too few end2end results compared ({})", e.results);
+    }
 }

@@ -9,6 +9,9 @@ const POSE: &[u8] = include_bytes!("../fixtures/models/yolo11n-pose-shapes.onnx"
 const OBB: &[u8] = include_bytes!("../fixtures/models/yolo11n-obb-shapes.onnx");
 const CLASSIFY: &[u8] = include_bytes!("../fixtures/models/yolo11n-cls-shapes.onnx");
 const YOLO26: &[u8] = include_bytes!("../fixtures/models/yolo26n-shapes.onnx");
+const YOLO26_SEGMENT: &[u8] = include_bytes!("../fixtures/models/yolo26n-seg-shapes.onnx");
+const YOLO26_POSE: &[u8] = include_bytes!("../fixtures/models/yolo26n-pose-shapes.onnx");
+const YOLO26_OBB: &[u8] = include_bytes!("../fixtures/models/yolo26n-obb-shapes.onnx");
 
 #[wasm_bindgen_test]
 async fn segment_polygons() {
@@ -114,6 +117,36 @@ async fn yolo26_end2end() {
         golden!("yolo26n-shapes__large-1920x1080__s640_c0.1_i0.7"),
         "detect",
         "yolo26 end2end large ImageData",
+    )
+    .await;
+    let seg = load(YOLO26_SEGMENT).await.unwrap();
+    check_task(
+        &seg,
+        blob(image!("bus.jpg"), "image/jpeg").into(),
+        options(640, 0.1, 0.7),
+        golden!("yolo26n-seg-shapes__bus__s640_c0.1_i0.7"),
+        "segment",
+        "yolo26 end2end segment bus.jpg Blob",
+    )
+    .await;
+    let pose = load(YOLO26_POSE).await.unwrap();
+    check_task(
+        &pose,
+        common::image_data(image!("portrait-360x720.png")).into(),
+        options(640, 0.1, 0.7),
+        golden!("yolo26n-pose-shapes__portrait-360x720__s640_c0.1_i0.7"),
+        "pose",
+        "yolo26 end2end pose portrait ImageData",
+    )
+    .await;
+    let obb = load(YOLO26_OBB).await.unwrap();
+    check_task(
+        &obb,
+        common::image_data(image!("obb-640x480.png")).into(),
+        options(640, 0.1, 0.7),
+        golden!("yolo26n-obb-shapes__obb-640x480__s640_c0.1_i0.7"),
+        "obb",
+        "yolo26 end2end obb ImageData",
     )
     .await;
 }
