@@ -225,3 +225,38 @@ fn obb_corners(map: &BoxMap, xywh: [f32; 4], angle: f32) -> BoxCoords {
         y4: c[3][1],
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::pipeline::preprocess::Letterbox;
+    use std::collections::BTreeMap;
+
+    fn info(task: &str, extra: &[(&str, &str)]) -> ModelInfo {
+        let mut props: BTreeMap<String, String> =
+            [("task", task), ("names", "{0: 'a'}"), ("imgsz", "[64, 64]")].map(|(k, v)| (k.into(), v.into())).into();
+        props.extend(extra.iter().map(|(k, v)| (k.to_string(), v.to_string())));
+        ModelInfo::from_props(&props, false).unwrap()
+    }
+
+    #[test]
+    fn two_dim_keypoints_have_no_visible() {
+        // One anchor: box, 1 class score, 2 keypoints × (x, y).
+        let info = info("pose", &[("kpt_shape", "[2, 2]")]);
+        let out = [Output { shape: vec![1, 9, 1], data: vec![32., 32., 10., 10., 0.9, 30., 31., 34., 35.] }];
+        let map = BoxMap::new(&Letterbox::new(64, 64, (64, 64), false, 32), 64, 64);
+        let preds = Head::new(&info, &out).unwrap().predictions(&map, (64, 64), &PredictOptions::default()).unwrap();
+        let k = preds[0].keypoints.as_ref().unwrap();
+        assert_eq!((k.x.clone(), k.y.clone(), k.visible.clone()), (vec![30.0, 34.0], vec![31.0, 35.0], None));
+    }
+
+    #[test]
+    fn outputs_must_fit_the_task() {
+        let seg = info("segment", &[]);
+        let no_protos = [Output { shape: vec![1, 37, 4], data: vec![0.0; 148] }];
+        assert!(Head::new(&seg, &no_protos).err().unwrap().to_string().contains("prototype"));
+        let obb = info("obb", &[]);
+        let no_angle = [Output { shape: vec![1, 5, 4], data: vec![0.0; 20] }];
+        assert_eq!(Head::new(&obb, &no_angle).err().unwrap().code(), "unsupported_model");
+    }
+}
