@@ -1,0 +1,108 @@
+// Small DOM helpers: messages, progress, JSON and timings. No inference logic here.
+
+export const $ = (id) => document.getElementById(id);
+
+/** A readable sentence for anything thrown: YoloErrors by code, camera DOMExceptions by name. */
+export function describeError(e) {
+  if (!e) return "";
+  const msg = e.message ?? String(e);
+  const http = e.status ? ` (HTTP ${e.status})` : "";
+  switch (e.code) {
+    case "unauthorized":
+      return `Unauthorized${http}: the endpoint refused the API key. Check the key. (${msg})`;
+    case "forbidden":
+      return `Forbidden${http}: this key may not use this model. (${msg})`;
+    case "rate_limited": {
+      const wait = e.retryAfterSeconds != null ? ` Retry in ${Math.ceil(e.retryAfterSeconds)} s.` : "";
+      return `Rate limited${http}: too many requests for this key.${wait} (${msg})`;
+    }
+    case "not_found":
+      return `Not found${http}: ${msg}`;
+    case "network":
+      return `Network error: ${msg}`;
+    case "timeout":
+      return `Timed out: ${msg}`;
+    case "invalid_model":
+    case "not_yolo_model":
+    case "unsupported_model":
+      return `This model cannot be used (${e.code}): ${msg}`;
+    case "invalid_image":
+      return `This image cannot be read: ${msg}`;
+    case "invalid_argument":
+      return `Invalid ${e.field ?? "argument"}: ${msg}`;
+    case undefined:
+      break;
+    default:
+      return `${e.code}${http}: ${msg}`;
+  }
+  switch (e.name) {
+    case "NotAllowedError":
+      return "Camera permission was refused (allow the camera for this site and try again).";
+    case "NotFoundError":
+    case "OverconstrainedError":
+      return "No camera was found on this device.";
+    case "NotReadableError":
+      return "The camera is in use by another application or cannot be opened.";
+    case "SecurityError":
+      return "The camera is blocked on this page (it needs https: or localhost).";
+    default:
+      return `${e.name && e.name !== "Error" ? `${e.name}: ` : ""}${msg}`;
+  }
+}
+
+export function showError(e) {
+  $("error").textContent = describeError(e);
+  if (e) console.warn(e); // a warning, not an error: expected failures are part of the demo
+}
+
+export function clearError() {
+  $("error").textContent = "";
+}
+
+/** Progress bar: bytes / total (indeterminate when the total is unknown). */
+export function showProgress(loaded, total) {
+  const bar = $("model-progress");
+  bar.hidden = false;
+  if (total) {
+    bar.max = total;
+    bar.value = Math.min(loaded, total);
+  } else {
+    bar.removeAttribute("value");
+  }
+  $("model-bytes").textContent = total ? `${mb(loaded)} / ${mb(total)}` : mb(loaded);
+}
+
+export const mb = (n) => `${(n / 1048576).toFixed(1)} MB`;
+
+/** Pretty JSON; `data-count` counts responses shown, so scripts can wait for a new one. */
+export function showJSON(response) {
+  const pre = $("json");
+  pre.textContent = response ? JSON.stringify(response, null, 2) : "";
+  pre.dataset.count = String(Number(pre.dataset.count ?? 0) + (response ? 1 : 0));
+}
+
+/** pre / inference / post of one image (ms), the round trip seen by the page, and FPS if looping. */
+export function showTimings(speed, roundTripMs, fps) {
+  const f = (x) => (x == null ? "–" : x.toFixed(1));
+  let s = `preprocess ${f(speed?.preprocess)} ms · inference ${f(speed?.inference)} ms · postprocess ${f(speed?.postprocess)} ms`;
+  if (roundTripMs != null) s += ` · round trip ${f(roundTripMs)} ms`;
+  if (fps != null) s += ` · ${fps.toFixed(1)} FPS`;
+  $("timing").textContent = s;
+}
+
+/** Frames per second over the last `n` completed frames. */
+export class FpsMeter {
+  constructor(n = 10) {
+    this.n = n;
+    this.t = [];
+  }
+  tick() {
+    this.t.push(performance.now());
+    if (this.t.length > this.n + 1) this.t.shift();
+    const span = this.t.at(-1) - this.t[0];
+    return this.t.length > 1 && span > 0 ? ((this.t.length - 1) * 1000) / span : null;
+  }
+  reset() {
+    this.t = [];
+  }
+}
