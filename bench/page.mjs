@@ -34,6 +34,8 @@ const params = new URLSearchParams(location.search);
 const RUNTIME = params.get("runtime") ?? "ours";
 const THREADS = Number(params.get("threads") ?? 1);
 const PEER_PRE = params.get("pre") ?? "canvas";
+// Which build of our package (bench/run.mjs --pkg): a directory of the checkout.
+const PKG = params.get("pkg") ?? "/pkg/";
 const ORT_DIST = "/node_modules/onnxruntime-web/dist/";
 // The ONNX Runtime Web build @ultralytics/yolo 0.0.48 pins (its loader's CDN URL is
 // .../web@1.27.0/; the npm files have the same sha384 as its integrity attributes).
@@ -49,7 +51,7 @@ const sampleHeap = () => {
 /** One runtime behind a common interface: load(url, meta) → model; predict(model, img, opts). */
 async function makeRuntime(name) {
   if (name === "ours") {
-    const mod = await import("/pkg/yolo_wasm.js");
+    const mod = await import(`${PKG}yolo_wasm.js`);
     const wasm = await mod.default();
     return {
       version: null,

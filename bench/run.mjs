@@ -3,6 +3,8 @@
 // prints the table.
 //
 //   node bench/run.mjs [--runs N] [--warmup N] [--cold N] [--quick] [--no-write]
+//   Screening (prints a short table, writes nothing): [--runtimes ours,ort1] [--models yolo11n,…]
+//   [--images large,…] [--pkg target/pkg-x] (another build of pkg/, served from the checkout)
 //
 // Everything is served from this checkout by bench/server.mjs (COOP/COEP set); the browser cannot
 // resolve any other host (--host-resolver-rules), and any request elsewhere is counted and shown.
@@ -24,8 +26,17 @@ const QUICK = flag("--quick");
 const RUNS = opt("--runs", QUICK ? 3 : 10);
 const WARMUP = opt("--warmup", QUICK ? 1 : 3);
 const COLD = opt("--cold", QUICK ? 1 : 3);
-const WRITE = !flag("--no-write") && !QUICK;
+const WRITE = !flag("--no-write") && !QUICK && !["--runtimes", "--models", "--images", "--pkg"].some(flag);
 const CHROMIUM = process.env.CHROMIUM ?? "/usr/bin/chromium";
+const list = (name) => {
+  const i = argv.indexOf(name);
+  return i >= 0 ? argv[i + 1].split(",") : null;
+};
+const PKG = (() => {
+  const i = argv.indexOf("--pkg");
+  return i >= 0 ? argv[i + 1].replace(/^\/+|\/+$/g, "") : "pkg";
+})();
+const SCREEN = ["--runtimes", "--models", "--images", "--pkg"].some(flag);
 const PREDICT = { imgsz: 640, conf: 0.25, iou: 0.45 };
 
 const MODELS = [
@@ -44,6 +55,11 @@ const RUNTIMES = [
   { id: "ort2", runtime: "ort", threads: 2, label: "ort-web 2 threads" },
   { id: "ultra", runtime: "ultralytics", threads: 1, label: "@ultralytics/yolo cpu" },
 ];
+for (const [name, arr] of [["--models", MODELS], ["--images", IMAGES], ["--runtimes", RUNTIMES]]) {
+  const keep = list(name);
+  if (keep) arr.splice(0, arr.length, ...arr.filter((x) => keep.includes(x.id)));
+  if (!arr.length) throw new Error(`${name}: nothing left to run`);
+}
 const COLD_MODEL = MODELS[0];
 const COLD_IMAGE = IMAGES[0];
 
@@ -119,7 +135,7 @@ async function openPage(context, rt, server, external, query = "") {
     if (!r.url().startsWith(server.url) && !r.url().startsWith("data:")) external.push(r.url());
   });
   page.on("pageerror", (e) => log(`${rt.id} page error: ${e.message}`));
-  await page.goto(`${server.url}/bench/index.html?runtime=${rt.runtime}&threads=${rt.threads}${query}`);
+  await page.goto(`${server.url}/bench/index.html?runtime=${rt.runtime}&threads=${rt.threads}&pkg=/${PKG}/${query}`);
   return page;
 }
 
@@ -140,6 +156,7 @@ async function coldStart(browser, rt, server, external) {
     image: `/${COLD_IMAGE.file}`,
     nc: String(COLD_MODEL.nc),
     task: COLD_MODEL.task,
+    pkg: `/${PKG}/`,
     conf: String(PREDICT.conf),
     iou: String(PREDICT.iou),
   });
@@ -205,7 +222,7 @@ const f2 = (x) => (x == null || !Number.isFinite(x) ? "–" : x.toFixed(2));
 const mb = (b) => (b / 1e6).toFixed(2);
 
 async function main() {
-  if (!existsSync(join(ROOT, "pkg/yolo_wasm_bg.wasm"))) {
+  if (!existsSync(join(ROOT, PKG, "yolo_wasm_bg.wasm"))) {
     throw new Error("pkg/ is missing: run ./scripts/build-pkg.sh (or `make bench`, which does)");
   }
   const load0 = loadavg()[0];
@@ -288,7 +305,7 @@ async function main() {
   const result = { info, runs: RUNS, warmup: WARMUP, coldRounds: COLD, predict: PREDICT, rows, cold, coldMem, warmMem, wasm, versions, external, loadavg: [load0, load1] };
   mkdirSync(join(ROOT, "target"), { recursive: true });
   writeFileSync(join(ROOT, "target/bench-results.json"), JSON.stringify(result, null, 2));
-  const md = render(result);
+  const md = SCREEN ? renderScreen(result) : render(result);
   console.log(md);
   if (WRITE) writeBenchmarks(md);
   if (external.length) {
@@ -368,6 +385,22 @@ function render(r) {
   L.push(`| pre+post ≤ 4 ms, detect 640 | ${det.map((x) => `${x.model.id} ${x.image.id} ${f1(x.med.ours.prepost)}`).join("; ")} ms (worst ${f1(detPP)}) | ${met(detPP <= 4)} |`);
   L.push(`| pre+post ≤ 15 ms, segment 640 | ${seg.map((x) => `${x.model.id} ${x.image.id} ${f1(x.med.ours.prepost)}`).join("; ")} ms (worst ${f1(segPP)}) | ${met(segPP <= 15)} |`);
   L.push(`| our wasm ≤ 2 MB gzip | ${mb(oursGz)} MB (${oursGz} bytes, gzip -9 of pkg/yolo_wasm_bg.wasm) | ${met(oursGz <= 2e6)} |`);
+  return L.join("\n");
+}
+
+/** The short table of a screening run (a subset of runtimes, models or images, or another pkg). */
+function renderScreen(r) {
+  const L = [`${r.info.date}, load ${r.loadavg[0].toFixed(2)} → ${r.loadavg[1].toFixed(2)}, pkg ${PKG}/, runs ${r.runs}, warm-up ${r.warmup}`];
+  for (const w of r.wasm.ours ?? []) L.push(`${w.path}: ${w.raw} bytes raw, ${w.gzip} gzip -9`);
+  if (r.coldRounds) L.push(`cold start: ${RUNTIMES.map((rt) => `${rt.id} ${f1(median(r.cold[rt.id]))} ms`).join(", ")}`);
+  L.push("| model | image | runtime | wall | pre | inference | post | inference / ort1 |", "|---|---|---|---:|---:|---:|---:|---:|");
+  for (const row of r.rows) {
+    for (const rt of RUNTIMES) {
+      const x = row.med[rt.id];
+      const ort = row.med.ort1;
+      L.push(`| ${row.model.id} | ${row.image.id} | ${rt.id} | ${f1(x.wall)} | ${f1(x.pre)} | ${f1(x.inf)} | ${f1(x.post)} | ${ort ? f2(x.inf / ort.inf) : "–"} |`);
+    }
+  }
   return L.join("\n");
 }
 
