@@ -9,14 +9,15 @@ export WASM_BINDGEN_TEST_TIMEOUT ?= 600
 export CARGO_PROFILE_RELEASE_LTO ?= false
 PORT ?= 8080
 
-.PHONY: setup test test-native test-web test-pkg pkg demo lint fmt clean
+.PHONY: setup test test-native test-web test-pkg test-e2e pkg demo lint fmt clean
 
 setup:
 	./scripts/setup.sh
 
-## Every test: native parity and unit tests, browser tests in headless Chromium, npm package smoke test.
+## Every test: native parity and unit tests, browser tests in headless Chromium, npm package smoke test,
+## the demo page end to end.
 test: setup
-	$(MAKE) test-native test-web test-pkg
+	$(MAKE) test-native test-web test-pkg test-e2e
 
 test-native:
 	cargo test --release --workspace
@@ -29,6 +30,11 @@ test-web:
 test-pkg: pkg
 	node_modules/.bin/tsc -p tests/pkg/tsconfig.json
 	node --test tests/pkg/
+
+# The demo page (www/) end to end in Debian's Chromium (playwright-core) against a real `yolo-wasm serve`
+# that the harness builds and starts on a free port; screenshots in tests/e2e/screenshots/ (~1-2 min).
+test-e2e: pkg
+	node --test tests/e2e/
 
 ## pkg/: the npm package (release profile; `WASM_OPT=1` adds a wasm-opt -O3 pass, `PROFILE=dist` fat LTO).
 pkg:

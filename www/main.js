@@ -320,7 +320,8 @@ function setSource(source) {
   stopLoop();
   state.source = source;
   for (const s of ["image", "video", "webcam"]) $(`${s}-panel`).hidden = s !== source;
-  video.hidden = source === "image" || (source === "video" && !video.src);
+  // The video element is a preview for the webcam only; a file's frames show on the canvas.
+  video.hidden = source !== "webcam";
   $("frames").hidden = source !== "video" || !state.video;
   $("video-start").disabled = source !== "video" || !video.src;
   updateRunButton();

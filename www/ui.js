@@ -6,15 +6,18 @@ export const $ = (id) => document.getElementById(id);
 export function describeError(e) {
   if (!e) return "";
   const msg = e.message ?? String(e);
-  const http = e.status ? ` (HTTP ${e.status})` : "";
-  switch (e.code) {
+  // HubClient's messages already start with "HTTP <status>: …".
+  const http = e.status && !msg.includes(`HTTP ${e.status}`) ? ` (HTTP ${e.status})` : "";
+  // DOMExceptions have numeric legacy codes: only string codes are ours (YoloError, fetchModel).
+  switch (typeof e.code === "string" ? e.code : undefined) {
     case "unauthorized":
-      return `Unauthorized${http}: the endpoint refused the API key. Check the key. (${msg})`;
+      return `Unauthorized: the endpoint refused the API key; check it.${http} (${msg})`;
     case "forbidden":
-      return `Forbidden${http}: this key may not use this model. (${msg})`;
+      return `Forbidden: this key may not use this model.${http} (${msg})`;
     case "rate_limited": {
-      const wait = e.retryAfterSeconds != null ? ` Retry in ${Math.ceil(e.retryAfterSeconds)} s.` : "";
-      return `Rate limited${http}: too many requests for this key.${wait} (${msg})`;
+      const s = e.retryAfterSeconds;
+      const wait = s == null ? "" : ` Retry in ${Math.ceil(s)} s${s >= 120 ? ` (about ${Math.round(s / 60)} min)` : ""}.`;
+      return `Rate limited: too many requests for this key.${wait}${http} (${msg})`;
     }
     case "not_found":
       return `Not found${http}: ${msg}`;
