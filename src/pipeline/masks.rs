@@ -165,6 +165,7 @@ mod tests {
         let cropped = box_mask(&protos, &[1.0], [2.5, 1.0, 6.0, 3.0], 8, 8);
         assert_eq!((cropped.x0, cropped.y0, cropped.width, cropped.height), (3, 1, 3, 2));
         assert_eq!(cropped.bits, vec![1, 0, 0, 1, 0, 0]);
-        assert!(box_mask(&protos, &[-1.0], [4.0, 0.0, 8.0, 8.0], 8, 8).is_empty());
+        assert!(box_mask(&protos, &[1.0], [4.0, 0.0, 8.0, 8.0], 8, 8).is_empty(), "right half is negative");
+        assert!(!box_mask(&protos, &[-1.0], [4.0, 0.0, 8.0, 8.0], 8, 8).is_empty(), "flipped sign");
     }
 }
