@@ -80,13 +80,6 @@ async function readWithProgress(resp, onProgress) {
   return out.buffer;
 }
 
-/** Whether `url` is in the cache (for the status line before loading). */
-export async function isCached(url) {
-  if (!hasCaches()) return false;
-  const cache = await caches.open(CACHE);
-  return Boolean(await cache.match(new URL(url, location.href).href));
-}
-
 /** Forgets every cached model. */
 export async function clearModelCache() {
   if (hasCaches()) await caches.delete(CACHE);

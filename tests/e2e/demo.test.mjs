@@ -5,7 +5,7 @@
 import assert from "node:assert/strict";
 import { after, before, test } from "node:test";
 import { chromium } from "playwright-core";
-import { golden, launchBrowser, log, openPage, screenshot, startServer } from "./harness.mjs";
+import { ROOT, golden, launchBrowser, log, openPage, screenshot, startServer } from "./harness.mjs";
 
 const INFERENCE_TIMEOUT = 120_000; // a cold wasm compile plus a first inference on a busy 2-core box
 const T = { timeout: 300_000 }; // per test: a hung page fails the test instead of the whole run
@@ -137,6 +137,10 @@ test("local: demo loads without console errors, golden results, drawn canvas, mo
   for (const [i, f] of diff.entries()) assert.ok(f > 0.8, `box #${i}: only ${(f * 100).toFixed(0)}% of its edge pixels were drawn over`);
 
   await screenshot(page, "local-detect");
+
+  await page.click("#copy");
+  await page.waitForFunction(() => document.getElementById("copy-status").textContent === "copied");
+  assert.equal(await page.evaluate(() => navigator.clipboard.readText()), await page.textContent("#json"));
   assert.deepEqual(problems, [], "console errors, page errors or failed requests");
   await page.close();
 });
@@ -150,6 +154,40 @@ test("local: a second load reads the model from Cache Storage, not the network",
   assert.equal(await page.getAttribute("#model-status", "data-from"), "cache");
   assert.match(await page.textContent("#model-status"), /from cache/);
   await screenshot(page, "local-from-cache");
+  assert.deepEqual(problems, []);
+  await page.close();
+});
+
+test("local: uploaded and dropped images, sliders", T, async () => {
+  const { page, problems } = await openPage(browser, { context: shared });
+  await loadDemo(page);
+  const upload = await predictWith(page, () => page.setInputFiles("#image-file", `${ROOT}/tests/fixtures/images/portrait-360x720.png`));
+  assertGolden(upload, golden("yolo11n-shapes", "portrait-360x720"), "uploaded portrait-360x720");
+
+  // A file dropped on the page, as a browser delivers it (DataTransfer on a drop event).
+  const drop = await predictWith(page, () =>
+    page.evaluate(async () => {
+      const blob = await (await fetch("../tests/fixtures/images/landscape-800x450.png")).blob();
+      const dt = new DataTransfer();
+      dt.items.add(new File([blob], "landscape.png", { type: "image/png" }));
+      document.body.dispatchEvent(new DragEvent("drop", { dataTransfer: dt, bubbles: true, cancelable: true }));
+    }),
+  );
+  assertGolden(drop, golden("yolo11n-shapes", "landscape-800x450"), "dropped landscape-800x450");
+
+  // Moving a slider predicts again with its value (the run starts on "change", on release).
+  const slide = (id, value) =>
+    page.evaluate(([id, value]) => {
+      const el = document.getElementById(id);
+      el.value = value;
+      el.dispatchEvent(new Event("input"));
+      el.dispatchEvent(new Event("change"));
+    }, [id, value]);
+  await predictWith(page, () => slide("iou", "0.7"));
+  const changed = await predictWith(page, () => slide("conf", "0.1"));
+  assert.equal(await page.textContent("#conf-out"), "0.1");
+  assertGolden(changed, golden("yolo11n-shapes", "landscape-800x450", { conf: 0.1, iou: 0.7 }), "conf 0.1, iou 0.7");
+  await screenshot(page, "local-dropped-conf0.1");
   assert.deepEqual(problems, []);
   await page.close();
 });
@@ -338,7 +376,7 @@ test("video file: per-frame results with a stride, drawn with `frame`", T, async
   await page.close();
 });
 
-test("webcam: live loop on Chromium's fake camera with FPS; no camera → readable message", T, async () => {
+test("webcam: live loop on Chromium's fake camera with FPS; refused / no camera → readable messages", T, async () => {
   const { page, problems } = await openPage(browser, { context: shared });
   await loadDemo(page);
   await page.check("input[name=source][value=webcam]");
@@ -352,6 +390,16 @@ test("webcam: live loop on Chromium's fake camera with FPS; no camera → readab
   assert.deepEqual(problems, []);
   await page.close();
 
+  // A context that does not grant the camera: getUserMedia is refused.
+  const { ctx: refusing, page: r } = await openPage(browser, { permissions: [] });
+  await loadDemo(r);
+  await r.check("input[name=source][value=webcam]");
+  await r.click("#webcam-start");
+  await r.waitForFunction(() => document.getElementById("error").textContent !== "");
+  assert.match(await r.textContent("#error"), /^Camera permission was refused/);
+  await screenshot(r, "webcam-refused");
+  await refusing.close();
+
   // A browser without the fake device: getUserMedia has no camera to give.
   const bare = await chromium.launch({
     executablePath: process.env.CHROMIUM ?? "/usr/bin/chromium",
@@ -364,7 +412,7 @@ test("webcam: live loop on Chromium's fake camera with FPS; no camera → readab
     await p.check("input[name=source][value=webcam]");
     await p.click("#webcam-start");
     await p.waitForFunction(() => document.getElementById("error").textContent !== "");
-    assert.match(await p.textContent("#error"), /No camera was found|Camera permission was refused/);
+    assert.match(await p.textContent("#error"), /^No camera was found/);
     await screenshot(p, "webcam-none");
   } finally {
     await bare.close();

@@ -86,9 +86,8 @@ export async function launchBrowser() {
       "--disable-background-timer-throttling",
       "--disable-renderer-backgrounding",
       "--disable-backgrounding-occluded-windows",
-      // A synthetic camera (a moving test pattern), permission granted without a prompt.
+      // A synthetic camera (a moving test pattern); contexts grant or refuse it (openPage).
       "--use-fake-device-for-media-stream",
-      "--use-fake-ui-for-media-stream",
       // Nothing but the local server can be reached.
       "--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE 127.0.0.1",
     ],
@@ -96,11 +95,12 @@ export async function launchBrowser() {
 }
 
 /**
- * A new page in a new context (fresh Cache Storage unless `context` is given) with every console
- * error, page error, worker console error and failed request recorded in `problems`.
+ * A new page in a new context (fresh Cache Storage unless `context` is given; camera and clipboard
+ * allowed unless `permissions` says otherwise) with every console error, page error, worker console
+ * error and failed request recorded in `problems`, and every requested URL in `requests`.
  */
-export async function openPage(browser, { context, viewport = { width: 1400, height: 1000 } } = {}) {
-  const ctx = context ?? (await browser.newContext({ viewport }));
+export async function openPage(browser, { context, permissions = ["camera", "clipboard-read", "clipboard-write"] } = {}) {
+  const ctx = context ?? (await browser.newContext({ viewport: { width: 1400, height: 1000 }, permissions }));
   const page = await ctx.newPage();
   const problems = [];
   const requests = [];
