@@ -4,7 +4,7 @@ import init, { draw } from "../pkg/yolo_wasm.js";
 import { LocalRunner } from "./local.js";
 import { clearModelCache, fetchModel } from "./model-cache.js";
 import { predictRemote, rememberKey, rememberedKey } from "./remote.js";
-import { $, FpsMeter, clearError, mb, showError, showJSON, showProgress, showTimings } from "./ui.js";
+import { $, FpsMeter, clearError, formatBytes, showError, showJSON, showProgress, showTimings } from "./ui.js";
 import { liveLoop, openVideoFile, openWebcam, processVideo, seekTo, stopWebcam } from "./video.js";
 
 const SAMPLES = "../tests/fixtures/images/";
@@ -167,7 +167,7 @@ async function loadLocalModel(source, name) {
     if (gen !== state.modelGen) return;
     const shape = `${info.imgsz.join("×")}${info.dynamic ? " dynamic" : ""}${info.end2end ? ", end2end" : ""}`;
     const origin = { cache: "from cache", network: "downloaded", file: "local file" }[from];
-    $("model-status").textContent = `${name}: ${info.task}, ${Object.keys(info.names).length} classes, ${shape} · ${mb(size)} ${origin}`;
+    $("model-status").textContent = `${name}: ${info.task}, ${Object.keys(info.names).length} classes, ${shape} · ${formatBytes(size)} ${origin}`;
     $("model-status").dataset.from = from;
     clearError();
     const switched = state.source === "image" && suggestSample(info.task);
@@ -177,6 +177,10 @@ async function loadLocalModel(source, name) {
     if (gen !== state.modelGen) return;
     $("model-status").textContent = `${name}: not loaded.`;
     showError(e);
+    // The worker dropped the previous model: do not leave its results on screen.
+    if (state.source === "image" && state.image?.bitmap?.width) paint(state.image.bitmap);
+    showJSON(null);
+    $("timing").textContent = "";
   } finally {
     if (gen === state.modelGen) updateRunButton();
   }

@@ -72,10 +72,11 @@ export function showProgress(loaded, total) {
   } else {
     bar.removeAttribute("value");
   }
-  $("model-bytes").textContent = total ? `${mb(loaded)} / ${mb(total)}` : mb(loaded);
+  $("model-bytes").textContent = total ? `${formatBytes(loaded)} / ${formatBytes(total)}` : formatBytes(loaded);
 }
 
-export const mb = (n) => `${(n / 1048576).toFixed(1)} MB`;
+/** 10.1 MB, 1.8 kB… */
+export const formatBytes = (n) => (n >= 1048576 ? `${(n / 1048576).toFixed(1)} MB` : `${(n / 1024).toFixed(1)} kB`);
 
 /** Pretty JSON; `data-count` counts responses shown, so scripts can wait for a new one. */
 export function showJSON(response) {

@@ -231,7 +231,7 @@ test("local: requestAnimationFrame keeps ticking while the worker infers", T, as
   await page.close();
 });
 
-test("local: other tasks match their golden files; a bad model shows a readable message", T, async () => {
+test("local: other tasks, a picked .onnx and a model URL match their golden files; bad models show readable messages", T, async () => {
   const { page, problems } = await openPage(browser, { context: shared });
   await loadDemo(page);
   const cases = [
@@ -239,7 +239,6 @@ test("local: other tasks match their golden files; a bad model shows a readable 
     ["yolo11n-pose-shapes", "square-640x640", "local-pose"],
     ["yolo11n-obb-shapes", "obb-640x480", "local-obb"], // the page switches to an OBB sample
     ["yolo11n-cls-shapes", "cls-160x160", "local-classify", 224], // …and to a classify sample (224 export)
-    ["yolo26n-shapes", "square-640x640", "local-yolo26"], // …and back
   ];
   for (const [model, image, shot, imgsz = 640] of cases) {
     const response = await predictWith(page, () => chooseModel(page, `${model}.onnx`));
@@ -247,11 +246,30 @@ test("local: other tasks match their golden files; a bad model shows a readable 
     assertGolden(response, golden(model, image, { imgsz }), `${model} on ${image}`);
     await screenshot(page, shot);
   }
+  // A file the user picks (and back to a detect sample).
+  const picked = await predictWith(page, () => page.setInputFiles("#model-file", `${ROOT}/tests/fixtures/models/yolo26n-shapes.onnx`));
+  assertGolden(picked, golden("yolo26n-shapes", "square-640x640"), "picked yolo26n-shapes.onnx");
+  assert.match(await page.textContent("#model-status"), /^yolo26n-shapes\.onnx: detect, .*local file$/);
+  await screenshot(page, "local-yolo26-picked");
+
   const message = await errorAfter(page, () => chooseModel(page, "not-yolo.onnx"));
   assert.match(message, /This model cannot be used \(not_yolo_model\)/);
   assert.match(await page.textContent("#model-status"), /not-yolo\.onnx: not loaded/);
+  assert.equal(await page.textContent("#json"), "", "the previous model's results are still shown");
   await screenshot(page, "local-bad-model");
-  assert.deepEqual(problems, []);
+
+  // A model URL: missing, then a real one (downloaded with progress, then cached).
+  const loadUrl = async (url) => {
+    await page.fill("#model-url", url);
+    await page.click("#model-url-form button");
+  };
+  const missing = await errorAfter(page, () => loadUrl(`${server.url}/tests/fixtures/models/missing.onnx`));
+  assert.match(missing, /^Network error: could not download .*missing\.onnx: HTTP 404/);
+  const byUrl = await predictWith(page, () => loadUrl(`${server.url}/tests/fixtures/models/yolov8n-shapes.onnx`));
+  assertGolden(byUrl, golden("yolov8n-shapes", "square-640x640"), "yolov8n-shapes.onnx by URL");
+  assert.match(await page.textContent("#model-status"), /^yolov8n-shapes\.onnx: detect, .*downloaded$/);
+  // The browser's own lines about the 404 (its body is left unread, hence also ERR_ABORTED).
+  assert.deepEqual(unexpected(problems, [404]).filter((p) => !p.includes("/missing.onnx")), []);
   await page.close();
 });
 
