@@ -69,6 +69,11 @@ function paint(image, response = null, frame = 0) {
   draw(canvas, image, response, { frame, pixelRatio });
 }
 
+/** Dims the last results when the newest attempt failed, so they are not read as its answer. */
+function markStale(stale) {
+  for (const id of ["canvas", "json", "timing"]) $(id).classList.toggle("stale", stale);
+}
+
 function showResponse(response, startedAt, fps = null) {
   showJSON(response);
   showTimings(response.images.at(-1)?.speed, performance.now() - startedAt, fps);
@@ -109,9 +114,11 @@ async function runStill() {
     paint(bitmap, response);
     showResponse(response, t0);
     clearError();
+    markStale(false);
   } catch (e) {
     if (e.bitmap) img.bitmap = e.bitmap;
     showError(e);
+    markStale(true);
   }
 }
 
@@ -120,6 +127,7 @@ async function setImage(blob) {
   const bitmap = await createImageBitmap(blob, BITMAP_OPTIONS);
   state.image?.bitmap?.close();
   state.image = { blob, bitmap };
+  markStale(false);
   paint(bitmap);
   showJSON(null);
   $("timing").textContent = "";

@@ -5,7 +5,7 @@
 import assert from "node:assert/strict";
 import { after, before, test } from "node:test";
 import { chromium } from "playwright-core";
-import { ROOT, golden, launchBrowser, log, openPage, screenshot, startServer } from "./harness.mjs";
+import { ROOT, golden, launchBrowser, log, openPage, resetScreenshots, screenshot, startServer } from "./harness.mjs";
 
 const INFERENCE_TIMEOUT = 120_000; // a cold wasm compile plus a first inference on a busy 2-core box
 const T = { timeout: 300_000 }; // per test: a hung page fails the test instead of the whole run
@@ -15,6 +15,7 @@ let browser;
 let shared; // the first test's context: its Cache Storage holds the model for the reload test
 
 before(async () => {
+  resetScreenshots();
   server = await startServer();
   log(`server ${server.url}`);
   browser = await launchBrowser();
@@ -297,6 +298,7 @@ test("remote: same results as local through the endpoint; wrong key → unauthor
   const unauthorized = await errorAfter(page, () => page.click("#run"));
   assert.match(unauthorized, /^Unauthorized: .*HTTP 401/);
   assert.doesNotMatch(unauthorized, /wrong-key/, "the key must not be shown");
+  assert.ok(await page.$eval("#canvas", (c) => c.classList.contains("stale")), "the previous results are not dimmed");
   await screenshot(page, "remote-unauthorized");
 
   await page.fill("#api-key", "limited-key"); // rate=2 per hour in tests/fixtures/server/keys.txt

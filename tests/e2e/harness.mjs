@@ -2,7 +2,7 @@
 // tests/fixtures/server/keys.txt, the demo's static mounts) and Debian's Chromium through
 // playwright-core (never a downloaded browser).
 import { execFileSync, spawn } from "node:child_process";
-import { existsSync, mkdirSync, readFileSync } from "node:fs";
+import { existsSync, mkdirSync, readFileSync, rmSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { chromium } from "playwright-core";
@@ -110,6 +110,12 @@ export async function openPage(browser, { context, permissions = ["camera", "cli
   page.on("request", (r) => requests.push(r.url()));
   page.on("requestfailed", (r) => problems.push(`request failed: ${r.url()} ${r.failure()?.errorText}`));
   return { ctx, page, problems, requests };
+}
+
+/** Empties the screenshot folder, so it only holds this run's pictures. */
+export function resetScreenshots() {
+  rmSync(SCREENSHOTS, { recursive: true, force: true });
+  mkdirSync(SCREENSHOTS, { recursive: true });
 }
 
 export function screenshot(page, name) {
