@@ -5,6 +5,7 @@
 //   node bench/run.mjs [--runs N] [--warmup N] [--cold N] [--quick] [--no-write]
 //   Screening (prints a short table, writes nothing): [--runtimes ours,ort1] [--models yolo11n,…]
 //   [--images large,…] [--pkg target/pkg-x] (another build of pkg/, served from the checkout)
+//   [--pkgs pkg,target/pkg-x,…] (several builds side by side: runtimes ours, ours2, …)
 //
 // Everything is served from this checkout by bench/server.mjs (COOP/COEP set); the browser cannot
 // resolve any other host (--host-resolver-rules), and any request elsewhere is counted and shown.
@@ -26,7 +27,7 @@ const QUICK = flag("--quick");
 const RUNS = opt("--runs", QUICK ? 3 : 10);
 const WARMUP = opt("--warmup", QUICK ? 1 : 3);
 const COLD = opt("--cold", QUICK ? 1 : 3);
-const WRITE = !flag("--no-write") && !QUICK && !["--runtimes", "--models", "--images", "--pkg"].some(flag);
+const WRITE = !flag("--no-write") && !QUICK && !["--runtimes", "--models", "--images", "--pkg", "--pkgs"].some(flag);
 const CHROMIUM = process.env.CHROMIUM ?? "/usr/bin/chromium";
 const list = (name) => {
   const i = argv.indexOf(name);
@@ -36,7 +37,8 @@ const PKG = (() => {
   const i = argv.indexOf("--pkg");
   return i >= 0 ? argv[i + 1].replace(/^\/+|\/+$/g, "") : "pkg";
 })();
-const SCREEN = ["--runtimes", "--models", "--images", "--pkg"].some(flag);
+const PKGS = list("--pkgs")?.map((p) => p.replace(/^\/+|\/+$/g, "")) ?? [PKG];
+const SCREEN = ["--runtimes", "--models", "--images", "--pkg", "--pkgs"].some(flag);
 const PREDICT = { imgsz: 640, conf: 0.25, iou: 0.45 };
 
 const MODELS = [
@@ -60,6 +62,12 @@ for (const [name, arr] of [["--models", MODELS], ["--images", IMAGES], ["--runti
   if (keep) arr.splice(0, arr.length, ...arr.filter((x) => keep.includes(x.id)));
   if (!arr.length) throw new Error(`${name}: nothing left to run`);
 }
+// One "ours" runtime per build of the package (--pkgs): ours, ours2, …
+RUNTIMES.splice(
+  RUNTIMES.findIndex((rt) => rt.id === "ours") + 1,
+  0,
+  ...PKGS.slice(1).map((pkg, i) => ({ id: `ours${i + 2}`, runtime: "ours", threads: 1, label: `yolo-wasm (${pkg}/)`, pkg })),
+);
 const COLD_MODEL = MODELS[0];
 const COLD_IMAGE = IMAGES[0];
 
@@ -135,7 +143,7 @@ async function openPage(context, rt, server, external, query = "") {
     if (!r.url().startsWith(server.url) && !r.url().startsWith("data:")) external.push(r.url());
   });
   page.on("pageerror", (e) => log(`${rt.id} page error: ${e.message}`));
-  await page.goto(`${server.url}/bench/index.html?runtime=${rt.runtime}&threads=${rt.threads}&pkg=/${PKG}/${query}`);
+  await page.goto(`${server.url}/bench/index.html?runtime=${rt.runtime}&threads=${rt.threads}&pkg=/${rt.pkg ?? PKGS[0]}/${query}`);
   return page;
 }
 
@@ -156,7 +164,7 @@ async function coldStart(browser, rt, server, external) {
     image: `/${COLD_IMAGE.file}`,
     nc: String(COLD_MODEL.nc),
     task: COLD_MODEL.task,
-    pkg: `/${PKG}/`,
+    pkg: `/${rt.pkg ?? PKGS[0]}/`,
     conf: String(PREDICT.conf),
     iou: String(PREDICT.iou),
   });
@@ -222,7 +230,7 @@ const f2 = (x) => (x == null || !Number.isFinite(x) ? "–" : x.toFixed(2));
 const mb = (b) => (b / 1e6).toFixed(2);
 
 async function main() {
-  if (!existsSync(join(ROOT, PKG, "yolo_wasm_bg.wasm"))) {
+  if (!PKGS.every((p) => existsSync(join(ROOT, p, "yolo_wasm_bg.wasm")))) {
     throw new Error("pkg/ is missing: run ./scripts/build-pkg.sh (or `make bench`, which does)");
   }
   const load0 = loadavg()[0];
@@ -390,15 +398,15 @@ function render(r) {
 
 /** The short table of a screening run (a subset of runtimes, models or images, or another pkg). */
 function renderScreen(r) {
-  const L = [`${r.info.date}, load ${r.loadavg[0].toFixed(2)} → ${r.loadavg[1].toFixed(2)}, pkg ${PKG}/, runs ${r.runs}, warm-up ${r.warmup}`];
-  for (const w of r.wasm.ours ?? []) L.push(`${w.path}: ${w.raw} bytes raw, ${w.gzip} gzip -9`);
+  const L = [`${r.info.date}, load ${r.loadavg[0].toFixed(2)} → ${r.loadavg[1].toFixed(2)}, pkgs ${PKGS.join(", ")}, runs ${r.runs}, warm-up ${r.warmup}`];
+  for (const rt of RUNTIMES) for (const w of rt.runtime === "ours" ? (r.wasm[rt.id] ?? []) : []) L.push(`${rt.id}: ${w.path}: ${w.raw} bytes raw, ${w.gzip} gzip -9`);
   if (r.coldRounds) L.push(`cold start: ${RUNTIMES.map((rt) => `${rt.id} ${f1(median(r.cold[rt.id]))} ms`).join(", ")}`);
-  L.push("| model | image | runtime | wall | pre | inference | post | inference / ort1 |", "|---|---|---|---:|---:|---:|---:|---:|");
+  L.push("| model | image | runtime | wall | pre | inference | post | inference / ort1 | inference / ours |", "|---|---|---|---:|---:|---:|---:|---:|---:|");
   for (const row of r.rows) {
     for (const rt of RUNTIMES) {
       const x = row.med[rt.id];
       const ort = row.med.ort1;
-      L.push(`| ${row.model.id} | ${row.image.id} | ${rt.id} | ${f1(x.wall)} | ${f1(x.pre)} | ${f1(x.inf)} | ${f1(x.post)} | ${ort ? f2(x.inf / ort.inf) : "–"} |`);
+      L.push(`| ${row.model.id} | ${row.image.id} | ${rt.id} | ${f1(x.wall)} | ${f1(x.pre)} | ${f1(x.inf)} | ${f1(x.post)} | ${ort ? f2(x.inf / ort.inf) : "–"} | ${f2(x.inf / row.med.ours.inf)} |`);
     }
   }
   return L.join("\n");

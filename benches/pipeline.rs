@@ -4,6 +4,10 @@
 //! Inputs are real where that is cheap: the fixture images, and the raw outputs of the fixture
 //! models on bus.jpg (one tract run each at start-up); plus synthetic cases from a fixed-seed
 //! generator (8400 candidates, blob masks) so the numbers do not depend on what a model detects.
+//!
+//! `TRACT_PROFILE=tests/fixtures/models/yolo11n-shapes.onnx cargo bench --bench pipeline` instead
+//! profiles tract on that model at 640: whole-run times of a few ways to build the plan, then the
+//! time per op (kind and node) of the plan `Session` builds. `TRACT_PROFILE_RUNS` (default 10).
 
 #[cfg(not(target_arch = "wasm32"))]
 mod native {
@@ -174,7 +178,168 @@ mod native {
 
     criterion_group!(benches, letterbox, nms, masks);
 
+    /// The ONNX model with a concrete 1×3×640×640 input, read as `Session::load` reads it.
+    fn typed_640(path: &str) -> tract_onnx::prelude::TypedModel {
+        use tract_onnx::prelude::*;
+        let onnx = tract_onnx::onnx().with_ignore_output_shapes(true).with_ignore_value_info(true);
+        let model = onnx.model_for_path(path).unwrap();
+        let fact = InferenceFact::dt_shape(f32::datum_type(), tvec!(1, 3, 640, 640));
+        model.with_input_fact(0, fact).unwrap().into_typed().unwrap()
+    }
+
+    /// Every Softmax over one non-trailing axis becomes move-axis → Softmax over the last axis →
+    /// move-axis back: tract 0.23.9 runs non-trailing softmaxes lane by lane through ndarray
+    /// (YOLO's DFL softmax, axis 1 of [4, 16, 8400]), trailing ones with its row kernels.
+    fn softmax_last_axis(mut model: tract_onnx::prelude::TypedModel) -> tract_onnx::prelude::TractResult<tract_onnx::prelude::TypedModel> {
+        use tract_onnx::prelude::*;
+        use tract_onnx::tract_core::ops::change_axes::AxisOp;
+        use tract_onnx::tract_core::ops::nn::Softmax;
+        for id in model.eval_order()? {
+            let node = model.node(id);
+            let Some(op) = node.op_as::<Softmax>() else { continue };
+            let rank = model.outlet_fact(node.inputs[0])?.rank();
+            let &[axis] = op.axes.as_slice() else { continue };
+            if axis + 1 == rank {
+                continue;
+            }
+            let (name, op, input) = (node.name.clone(), op.clone(), node.inputs[0]);
+            let mut patch = TypedModelPatch::default();
+            let x = patch.tap_model(&model, input)?;
+            let x = patch.wire_node(format!("{name}.to_last"), AxisOp::Move(axis, rank - 1), &[x])?;
+            let x = patch.wire_node(format!("{name}.last"), Softmax { axes: tvec!(rank - 1), ..op }, &x)?;
+            let x = patch.wire_node(format!("{name}.from_last"), AxisOp::Move(rank - 1, axis), &x)?;
+            patch.shunt_outside(&model, id.into(), x[0])?;
+            patch.apply(&mut model)?;
+        }
+        Ok(model)
+    }
+
+    fn median(mut v: Vec<f64>) -> f64 {
+        v.sort_by(f64::total_cmp);
+        v[v.len() / 2]
+    }
+
+    /// Per-op profile of tract on one model (see the module docs).
+    fn tract_profile(path: &str) {
+        use std::collections::BTreeMap;
+        use std::time::Instant;
+        use tract_onnx::prelude::*;
+        use tract_onnx::tract_core::plan::SimpleState;
+        use tract_onnx::tract_core::transform::get_transform;
+        let runs: usize = std::env::var("TRACT_PROFILE_RUNS").ok().and_then(|v| v.parse().ok()).unwrap_or(10);
+        let img = rgb("images/bus.jpg");
+        let px = Pixels::new(img.width(), img.height(), 3, img.as_raw()).unwrap();
+        let lb = Letterbox::new(px.height, px.width, (640, 640), false, 32);
+        let input: Tensor =
+            tract_ndarray::Array4::from_shape_vec((1, 3, 640, 640), letterbox_tensor(&px, &lb)).unwrap().into_tensor();
+
+        // 1. Whole runs, plans built in different ways, interleaved run by run.
+        let t = Instant::now();
+        let typed = typed_640(path);
+        println!("load + type: {:.0} ms", t.elapsed().as_secs_f64() * 1e3);
+        type Variant = (&'static str, Arc<TypedRunnableModel>);
+        let build = |name: &'static str, f: &dyn Fn(TypedModel) -> TractResult<TypedModel>, opts: RunOptions| -> Variant {
+            let t = Instant::now();
+            let plan = f(typed.clone()).and_then(|m| m.into_runnable_with_options(&opts)).unwrap();
+            println!("{name}: plan built in {:.0} ms, {} nodes", t.elapsed().as_secs_f64() * 1e3, plan.model().nodes().len());
+            (name, plan)
+        };
+        let variants: Vec<Variant> = vec![
+            build("into_optimized (ours)", &|m| m.into_optimized(), RunOptions::default()),
+            build("into_decluttered + into_optimized", &|m| m.into_decluttered()?.into_optimized(), RunOptions::default()),
+            build(
+                "conv_nhwc + into_optimized",
+                &|mut m| {
+                    m.declutter()?;
+                    get_transform("conv_nhwc")?.unwrap().transform(&mut m)?;
+                    m.into_optimized()
+                },
+                RunOptions::default(),
+            ),
+            build("into_optimized + softmax on the last axis", &|m| softmax_last_axis(m.into_optimized()?), RunOptions::default()),
+            build(
+                "softmax on the last axis + into_optimized",
+                &|m| softmax_last_axis(m.into_decluttered()?)?.into_optimized(),
+                RunOptions::default(),
+            ),
+            build(
+                "into_optimized, skip_order_opt_ram",
+                &|m| m.into_optimized(),
+                RunOptions { skip_order_opt_ram: true, ..RunOptions::default() },
+            ),
+        ];
+        let reference = variants[0].1.run(tvec!(input.clone().into())).unwrap();
+        let mut times: Vec<Vec<f64>> = vec![Vec::new(); variants.len()];
+        for _ in 0..runs {
+            for (i, (_, plan)) in variants.iter().enumerate() {
+                let t = Instant::now();
+                let out = plan.run(tvec!(input.clone().into())).unwrap();
+                times[i].push(t.elapsed().as_secs_f64() * 1e3);
+                black_box(out);
+            }
+        }
+        for ((name, plan), t) in variants.iter().zip(&times) {
+            let out = plan.run(tvec!(input.clone().into())).unwrap();
+            let diff = out
+                .iter()
+                .zip(&reference)
+                .map(|(a, b)| {
+                    let f = |t: &TValue| t.try_as_plain_ram().unwrap().as_slice::<f32>().unwrap().to_vec();
+                    let (a, b) = (f(a), f(b));
+                    a.iter().zip(&b).map(|(x, y)| (x - y).abs()).fold(0f32, f32::max)
+                })
+                .fold(0f32, f32::max);
+            let min = t.iter().copied().fold(f64::INFINITY, f64::min);
+            println!("{name}: median {:.1} ms, min {min:.1} ms over {runs} runs; max |Δ| vs ours {diff:.2e}", median(t.clone()));
+        }
+
+        // 2. Time per node of a plan (TRACT_PROFILE_VARIANT, an index into the list above; 0 =
+        // ours), medians over the runs.
+        let v: usize = std::env::var("TRACT_PROFILE_VARIANT").ok().and_then(|v| v.parse().ok()).unwrap_or(0);
+        println!("\nper node: {}", variants[v].0);
+        let plan = variants[v].1.clone();
+        let mut per_node: BTreeMap<usize, Vec<f64>> = BTreeMap::new();
+        for _ in 0..runs {
+            let mut state = SimpleState::new(&plan).unwrap();
+            state
+                .run_plan_with_eval(tvec!(input.clone().into()), |ctx, op_state, node, inputs| {
+                    let t = Instant::now();
+                    let r = tract_onnx::tract_core::plan::eval(ctx, op_state, node, inputs);
+                    per_node.entry(node.id).or_default().push(t.elapsed().as_secs_f64() * 1e3);
+                    r
+                })
+                .unwrap();
+        }
+        let model = plan.model();
+        let node_ms: Vec<(usize, f64)> = per_node.into_iter().map(|(id, v)| (id, median(v))).collect();
+        let total: f64 = node_ms.iter().map(|x| x.1).sum();
+        let mut by_kind: BTreeMap<String, (f64, usize)> = BTreeMap::new();
+        for &(id, ms) in &node_ms {
+            let e = by_kind.entry(model.node(id).op().name().to_string()).or_default();
+            e.0 += ms;
+            e.1 += 1;
+        }
+        let mut kinds: Vec<_> = by_kind.into_iter().collect();
+        kinds.sort_by(|a, b| b.1 .0.total_cmp(&a.1 .0));
+        println!("\nper op kind (sum of per-node medians {total:.1} ms over {} nodes):", node_ms.len());
+        println!("| op | nodes | ms | share |\n|---|---:|---:|---:|");
+        for (k, (ms, n)) in &kinds {
+            println!("| {k} | {n} | {ms:.1} | {:.1} % |", 100.0 * ms / total);
+        }
+        let mut top = node_ms.clone();
+        top.sort_by(|a, b| b.1.total_cmp(&a.1));
+        println!("\nslowest nodes:");
+        for &(id, ms) in top.iter().take(25) {
+            let n = model.node(id);
+            let shape = n.outputs.first().map(|o| format!("{:?}", o.fact.shape)).unwrap_or_default();
+            println!("{ms:7.2} ms  {:5.1} %  #{id} {} {} → {shape}", 100.0 * ms / total, n.op().name(), n.name);
+        }
+    }
+
     pub fn main() {
+        if let Ok(path) = std::env::var("TRACT_PROFILE") {
+            return tract_profile(&path);
+        }
         benches();
         Criterion::default().configure_from_args().final_summary();
     }

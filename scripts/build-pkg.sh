@@ -1,9 +1,14 @@
 #!/usr/bin/env bash
 # Builds pkg/: the npm package `yolo-wasm` (ESM for browsers and workers, .d.ts, README).
 #   PROFILE=release (default; reuses the test build) or PROFILE=dist (fat LTO, one codegen unit)
-#   WASM_OPT=1 adds a wasm-opt -O3 pass (npm binaryen, which runs in Node: ~10 min here)
+#   WASM_OPT=1 adds a wasm-opt pass (npm binaryen, which runs in Node: ~10 min here), at
+#   WASM_OPT_LEVEL (default -O3; -Oz for size)
+#   KEEP_NAMES=1 keeps the wasm name section (function names in stack traces and profiles, e.g.
+#   for bench/profile.mjs): 2.2 MB raw, 0.49 MB gzip of the shipped file
 # Measured here (tract 0.23.9, simd128): release 17.2 MB raw / 3.82 MB gzip; dist 17.3 / 4.02;
 # dist + wasm-opt -O3 14.8 / 3.81. LTO does not shrink it; wasm-opt saves raw bytes, not gzip.
+# Without the name section (the default since issue 6): release 15.5 MB raw / 3.49 MB gzip.
+# See BENCHMARKS.md, "Levers".
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export PATH="$HOME/.cargo/bin:$PATH"
@@ -13,10 +18,12 @@ profile=${PROFILE:-release}
 cargo rustc --lib --crate-type cdylib --profile "$profile" --target wasm32-unknown-unknown
 wasm=target/wasm32-unknown-unknown/$profile/yolo_wasm.wasm
 rm -rf pkg && mkdir -p pkg
-wasm-bindgen --target web --out-dir pkg --out-name yolo_wasm "$wasm"
+names=(--remove-name-section --remove-producers-section)
+[ "${KEEP_NAMES:-0}" = 1 ] && names=()
+wasm-bindgen --target web "${names[@]}" --out-dir pkg --out-name yolo_wasm "$wasm"
 # Optional size/speed pass with npm's binaryen (Debian's binaryen 108 breaks the externref table).
 if [ "${WASM_OPT:-0}" = 1 ]; then
-  node_modules/.bin/wasm-opt -O3 --enable-simd --enable-bulk-memory --enable-nontrapping-float-to-int \
+  node_modules/.bin/wasm-opt "${WASM_OPT_LEVEL:--O3}" --enable-simd --enable-bulk-memory --enable-nontrapping-float-to-int \
     --enable-sign-ext --enable-reference-types --enable-mutable-globals \
     pkg/yolo_wasm_bg.wasm -o pkg/yolo_wasm_bg.wasm
 fi
