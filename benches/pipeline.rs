@@ -190,7 +190,9 @@ mod native {
     /// Every Softmax over one non-trailing axis becomes move-axis → Softmax over the last axis →
     /// move-axis back: tract 0.23.9 runs non-trailing softmaxes lane by lane through ndarray
     /// (YOLO's DFL softmax, axis 1 of [4, 16, 8400]), trailing ones with its row kernels.
-    fn softmax_last_axis(mut model: tract_onnx::prelude::TypedModel) -> tract_onnx::prelude::TractResult<tract_onnx::prelude::TypedModel> {
+    fn softmax_last_axis(
+        mut model: tract_onnx::prelude::TypedModel,
+    ) -> tract_onnx::prelude::TractResult<tract_onnx::prelude::TypedModel> {
         use tract_onnx::prelude::*;
         use tract_onnx::tract_core::ops::change_axes::AxisOp;
         use tract_onnx::tract_core::ops::nn::Softmax;
@@ -238,15 +240,24 @@ mod native {
         let typed = typed_640(path);
         println!("load + type: {:.0} ms", t.elapsed().as_secs_f64() * 1e3);
         type Variant = (&'static str, Arc<TypedRunnableModel>);
-        let build = |name: &'static str, f: &dyn Fn(TypedModel) -> TractResult<TypedModel>, opts: RunOptions| -> Variant {
-            let t = Instant::now();
-            let plan = f(typed.clone()).and_then(|m| m.into_runnable_with_options(&opts)).unwrap();
-            println!("{name}: plan built in {:.0} ms, {} nodes", t.elapsed().as_secs_f64() * 1e3, plan.model().nodes().len());
-            (name, plan)
-        };
+        let build =
+            |name: &'static str, f: &dyn Fn(TypedModel) -> TractResult<TypedModel>, opts: RunOptions| -> Variant {
+                let t = Instant::now();
+                let plan = f(typed.clone()).and_then(|m| m.into_runnable_with_options(&opts)).unwrap();
+                println!(
+                    "{name}: plan built in {:.0} ms, {} nodes",
+                    t.elapsed().as_secs_f64() * 1e3,
+                    plan.model().nodes().len()
+                );
+                (name, plan)
+            };
         let variants: Vec<Variant> = vec![
             build("into_optimized (ours)", &|m| m.into_optimized(), RunOptions::default()),
-            build("into_decluttered + into_optimized", &|m| m.into_decluttered()?.into_optimized(), RunOptions::default()),
+            build(
+                "into_decluttered + into_optimized",
+                &|m| m.into_decluttered()?.into_optimized(),
+                RunOptions::default(),
+            ),
             build(
                 "conv_nhwc + into_optimized",
                 &|mut m| {
@@ -256,7 +267,11 @@ mod native {
                 },
                 RunOptions::default(),
             ),
-            build("into_optimized + softmax on the last axis", &|m| softmax_last_axis(m.into_optimized()?), RunOptions::default()),
+            build(
+                "into_optimized + softmax on the last axis",
+                &|m| softmax_last_axis(m.into_optimized()?),
+                RunOptions::default(),
+            ),
             build(
                 "softmax on the last axis + into_optimized",
                 &|m| softmax_last_axis(m.into_decluttered()?)?.into_optimized(),
@@ -290,7 +305,10 @@ mod native {
                 })
                 .fold(0f32, f32::max);
             let min = t.iter().copied().fold(f64::INFINITY, f64::min);
-            println!("{name}: median {:.1} ms, min {min:.1} ms over {runs} runs; max |Δ| vs ours {diff:.2e}", median(t.clone()));
+            println!(
+                "{name}: median {:.1} ms, min {min:.1} ms over {runs} runs; max |Δ| vs ours {diff:.2e}",
+                median(t.clone())
+            );
         }
 
         // 2. Time per node of a plan (TRACT_PROFILE_VARIANT, an index into the list above; 0 =
