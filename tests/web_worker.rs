@@ -6,12 +6,14 @@
 mod common;
 
 use js_sys::{Array, Uint8Array};
+use wasm_bindgen::JsCast;
 use wasm_bindgen::JsValue;
 use wasm_bindgen_futures::JsFuture;
 use wasm_bindgen_test::*;
-use web_sys::{Blob, BlobPropertyBag};
-use yolo_wasm::schema::Response;
-use yolo_wasm::web::LocalModel;
+use web_sys::{Blob, BlobPropertyBag, OffscreenCanvas, OffscreenCanvasRenderingContext2d};
+use yolo_wasm::render::class_color;
+use yolo_wasm::schema::{BoxCoords, Response};
+use yolo_wasm::web::{draw, LocalModel};
 
 wasm_bindgen_test_configure!(run_in_dedicated_worker);
 
@@ -44,4 +46,29 @@ async fn predicts_inside_a_worker() {
     let ours = predict(&model, blob.into()).await;
     let want = golden(include_str!("fixtures/golden/yolo11n-shapes__portrait-360x720__s640_c0.25_i0.45.json"));
     common::compare(&ours.images[0].results, &want.images[0].results, "worker Blob").unwrap();
+}
+
+#[wasm_bindgen_test]
+async fn draws_on_an_offscreen_canvas_inside_a_worker() {
+    assert!(web_sys::window().is_none(), "this test must run in a worker");
+    let model = LocalModel::load(Uint8Array::from(YOLO11N).into()).await.unwrap();
+    let data = common::image_data(SQUARE);
+    let v = JsFuture::from(model.predict(data.into(), None)).await.unwrap();
+    let res: Response = serde_wasm_bindgen::from_value(v.clone()).unwrap();
+    let first = &res.images[0].results[0];
+    let Some(BoxCoords::Rect(b)) = first.bbox else { panic!("detect box expected") };
+
+    // A black canvas as large as the image; no pixel ratio in a worker (1), 2 px lines.
+    let canvas = OffscreenCanvas::new(640, 640).unwrap();
+    let ctx: OffscreenCanvasRenderingContext2d = canvas.get_context("2d").unwrap().unwrap().dyn_into().unwrap();
+    ctx.set_fill_style_str("#000000");
+    ctx.fill_rect(0.0, 0.0, 640.0, 640.0);
+    draw(canvas.clone().into(), JsValue::NULL, v, None).unwrap();
+    // The bottom edge is a 2 px line centred on y2: row floor(y2) is fully covered.
+    let (x, y) = (((b.x1 + b.x2) / 2.0).round(), b.y2.floor());
+    let px = ctx.get_image_data(x, y, 1.0, 1.0).unwrap().data().0;
+    let c = class_color(first.class);
+    let want = [(c >> 16) as u8, (c >> 8) as u8, c as u8];
+    let close = px.iter().zip(want).all(|(a, b)| (*a as i32 - b as i32).abs() <= 3);
+    assert!(close, "pixel {:?} at ({x}, {y}) should be the class colour {want:?}", &px[..3]);
 }
