@@ -405,33 +405,6 @@ mod tests {
         }
     }
 
-    /// A/B timing against the reference, interleaved so both see the same machine load (the
-    /// minimum is the least disturbed run):
-    /// `cargo test --release --lib preprocess::tests::ab_timing -- --ignored --nocapture`.
-    #[test]
-    #[ignore]
-    fn ab_timing() {
-        for (w, h, ch) in [(1920u32, 1080u32, 4u8), (1920, 1080, 3), (810, 1080, 4)] {
-            let data: Vec<u8> = (0..w as usize * h as usize * ch as usize).map(|i| (i * 7 % 251) as u8).collect();
-            let px = Pixels::new(w, h, ch, &data).unwrap();
-            let lb = Letterbox::new(h, w, (640, 640), false, 32);
-            let (mut a, mut b) = (Vec::new(), Vec::new());
-            for _ in 0..150 {
-                let t = std::time::Instant::now();
-                std::hint::black_box(reference::letterbox_tensor(&px, &lb));
-                a.push(t.elapsed().as_secs_f64() * 1e3);
-                let t = std::time::Instant::now();
-                std::hint::black_box(letterbox_tensor(&px, &lb));
-                b.push(t.elapsed().as_secs_f64() * 1e3);
-            }
-            a.sort_by(f64::total_cmp);
-            b.sort_by(f64::total_cmp);
-            println!(
-                "{w}×{h}×{ch}: reference min {:.2} / median {:.2} ms, ours min {:.2} / median {:.2} ms (150 runs each)",
-                a[0], a[75], b[0], b[75]
-            );
-        }
-    }
 
     #[test]
     fn rejects_bad_buffers() {
