@@ -119,6 +119,11 @@ mod native {
             let lb = Letterbox::new(px.height, px.width, (640, 640), false, 32);
             g.throughput(Throughput::Elements(u64::from(img.width() * img.height())));
             g.bench_function(BenchmarkId::new("to_640", name), |b| b.iter(|| letterbox_tensor(black_box(&px), &lb)));
+            // RGBA, as browsers hand pixels over (ImageData).
+            let rgba: Vec<u8> = img.as_raw().chunks_exact(3).flat_map(|p| [p[0], p[1], p[2], 255]).collect();
+            let px = Pixels::new(img.width(), img.height(), 4, &rgba).unwrap();
+            let id = BenchmarkId::new("to_640", format!("{name} rgba"));
+            g.bench_function(id, |b| b.iter(|| letterbox_tensor(black_box(&px), &lb)));
         }
         g.finish();
     }
