@@ -405,7 +405,6 @@ mod tests {
         }
     }
 
-
     #[test]
     fn rejects_bad_buffers() {
         assert!(Pixels::new(2, 2, 3, &[0; 11]).is_err());
