@@ -377,7 +377,9 @@ mod tests {
         }
     }
 
-    #[test]
+    // Also runs in wasm, in Node: `cargo test --release --target wasm32-unknown-unknown --lib`.
+    #[cfg_attr(not(target_arch = "wasm32"), test)]
+    #[cfg_attr(target_arch = "wasm32", wasm_bindgen_test::wasm_bindgen_test)]
     fn equals_the_reference_bit_for_bit() {
         // xorshift: sizes, channel counts and pixel values.
         let mut s = 0x9E37_79B9_7F4A_7C15u64;
