@@ -270,45 +270,10 @@ mod tests {
     }
 
     /// The first implementation (commit 57a249e: per-pixel closure, whole tensor pre-filled),
-    /// verbatim: the optimised one must equal it bit for bit.
+    /// verbatim except for the tap table, which is unchanged and shared: the optimised one must
+    /// equal it bit for bit.
     mod reference {
-        use super::super::{Letterbox, Pixels, PAD_VALUE};
-
-        /// Precomputed taps of one axis: two (clamped) source indices and two 11-bit weights each.
-        struct Taps {
-            i0: Vec<usize>,
-            i1: Vec<usize>,
-            w0: Vec<i32>,
-            w1: Vec<i32>,
-        }
-
-        /// OpenCV's coefficient table for one axis. `clamp_fraction` is OpenCV's horizontal rule (the
-        /// fraction is zeroed where the tap leaves the image); vertically only the indices are clamped.
-        fn taps(src: u32, dst: u32, clamp_fraction: bool) -> Taps {
-            let scale = 1.0 / (dst as f64 / src as f64);
-            let n = dst as usize;
-            let last = src as i64 - 1;
-            let mut t = Taps {
-                i0: Vec::with_capacity(n),
-                i1: Vec::with_capacity(n),
-                w0: Vec::with_capacity(n),
-                w1: Vec::with_capacity(n),
-            };
-            for d in 0..dst {
-                let f = ((d as f64 + 0.5) * scale - 0.5) as f32;
-                let mut s = f.floor() as i64;
-                let mut frac = f - s as f32;
-                if clamp_fraction && (s < 0 || s >= last) {
-                    frac = 0.0;
-                    s = s.clamp(0, last);
-                }
-                t.i0.push(s.clamp(0, last) as usize);
-                t.i1.push((s + 1).clamp(0, last) as usize);
-                t.w0.push(((1.0 - frac) * 2048.0).round_ties_even() as i32);
-                t.w1.push((frac * 2048.0).round_ties_even() as i32);
-            }
-            t
-        }
+        use super::super::{taps, Letterbox, Pixels, Taps, PAD_VALUE};
 
         /// Horizontal pass of one source row into `out` (`dst_w * 3` fixed-point values).
         fn hresize_row(src: &Pixels, y: usize, xt: &Taps, out: &mut [i32]) {

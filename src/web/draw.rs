@@ -153,13 +153,7 @@ impl Ctx {
     fn image(&self, src: &JsValue, w: f64, h: f64) -> Result<()> {
         let fail = |e: JsValue| Error::InvalidImage(format!("cannot draw the image: {}", describe(&e)));
         if let Some(data) = src.dyn_ref::<ImageData>() {
-            let tmp = OffscreenCanvas::new(data.width(), data.height()).map_err(fail)?;
-            let tctx: OffscreenCanvasRenderingContext2d = tmp
-                .get_context("2d")
-                .ok()
-                .flatten()
-                .and_then(|x| x.dyn_into().ok())
-                .ok_or_else(|| Error::InvalidImage("no 2d context for ImageData".into()))?;
+            let (tmp, tctx) = super::source::offscreen_2d(data.width(), data.height())?;
             tctx.put_image_data(data, 0.0, 0.0).map_err(fail)?;
             return on!(self, c => c.draw_image_with_offscreen_canvas_and_dw_and_dh(&tmp, 0.0, 0.0, w, h))
                 .map_err(fail);

@@ -73,6 +73,17 @@ async fn bitmap(src: BitmapSource<'_>) -> Result<ImageBitmap> {
     v.dyn_into().map_err(|_| bad("createImageBitmap did not return an ImageBitmap"))
 }
 
+/// A `w × h` `OffscreenCanvas` and its 2-D context.
+pub fn offscreen_2d(w: u32, h: u32) -> Result<(OffscreenCanvas, OffscreenCanvasRenderingContext2d)> {
+    let canvas = OffscreenCanvas::new(w, h).map_err(js_err("OffscreenCanvas"))?;
+    let ctx = canvas
+        .get_context("2d")
+        .map_err(js_err("getContext"))?
+        .and_then(|c| c.dyn_into::<OffscreenCanvasRenderingContext2d>().ok())
+        .ok_or_else(|| bad("no 2d context on OffscreenCanvas"))?;
+    Ok((canvas, ctx))
+}
+
 /// Draws something drawable of `w × h` onto an offscreen canvas and reads its pixels.
 fn read_back(
     w: u32,
@@ -82,12 +93,7 @@ fn read_back(
     if w == 0 || h == 0 {
         return Err(bad(format!("the image has no pixels ({w}×{h}); is it loaded?")));
     }
-    let canvas = OffscreenCanvas::new(w, h).map_err(js_err("OffscreenCanvas"))?;
-    let ctx = canvas
-        .get_context("2d")
-        .map_err(js_err("getContext"))?
-        .and_then(|c| c.dyn_into::<OffscreenCanvasRenderingContext2d>().ok())
-        .ok_or_else(|| bad("no 2d context on OffscreenCanvas"))?;
+    let (_canvas, ctx) = offscreen_2d(w, h)?;
     draw(&ctx).map_err(js_err("drawImage"))?;
     let data = ctx.get_image_data(0.0, 0.0, w as f64, h as f64).map_err(js_err("getImageData"))?;
     Ok(Rgba { width: w, height: h, data: data.data().0 })
@@ -164,12 +170,7 @@ pub async fn upload(src: &JsValue) -> Result<(Blob, String)> {
 
 /// Encodes RGBA pixels as PNG with an `OffscreenCanvas`.
 async fn png(rgba: &Rgba) -> Result<Blob> {
-    let canvas = OffscreenCanvas::new(rgba.width, rgba.height).map_err(js_err("OffscreenCanvas"))?;
-    let ctx = canvas
-        .get_context("2d")
-        .map_err(js_err("getContext"))?
-        .and_then(|c| c.dyn_into::<OffscreenCanvasRenderingContext2d>().ok())
-        .ok_or_else(|| bad("no 2d context on OffscreenCanvas"))?;
+    let (canvas, ctx) = offscreen_2d(rgba.width, rgba.height)?;
     // Pixels copied into a JS array: an ImageData over wasm memory could move under it.
     let data = Uint8ClampedArray::new_with_length(rgba.data.len() as u32);
     data.copy_from(&rgba.data);
