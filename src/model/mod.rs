@@ -1,5 +1,7 @@
 //! Model loading: ONNX metadata and the tract session.
 
+#[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
+pub mod gemm;
 pub mod metadata;
 pub mod pylit;
 pub mod session;

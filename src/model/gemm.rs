@@ -1,0 +1,431 @@
+//! Our own WebAssembly SIMD f32 matrix-multiply micro-kernels, plugged into tract-linalg's kernel
+//! registry (issue 6, BENCHMARKS.md "Levers", I7).
+//!
+//! tract 0.23.9 runs every f32 GEMM of a YOLO convolution in its `wasm_f32_8x8` kernel: 16
+//! `v128` accumulators plus two A and two B vectors and their lane broadcasts. x86-64 has 16 XMM
+//! registers, so V8's register allocator spills accumulators on every k step. The kernels here
+//! keep the live set under 16 registers (e.g. 4 rows × 8 columns = 8 accumulators, two B vectors,
+//! one broadcast), the shape ONNX Runtime Web's wasm SGEMM also keeps to.
+//!
+//! They are registered the way tract-linalg registers its own: a [`DynKernel`] submitted to the
+//! `MmmRoutine` inventory, and a dispatch tier ([`MmmTier`]) for the wasm architecture, at a
+//! precedence above tract's own, that names our kernel for every f32 matrix × matrix product
+//! (matrix × vector products stay with tract's GEMV kernels).
+//!
+//! A kernel receives a list of [`FusedKerSpec`] operations over one MR × NR output tile whose
+//! accumulators are laid out row by row (row `r` holds columns `4v..4v+4` in vector `v`), the
+//! layout tract's own wasm kernels use for `LoadTile`. Partial tiles are handled by tract's
+//! driver (it stores border tiles through a scratch tile), so a kernel always computes a full tile.
+#![cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
+
+use std::arch::wasm32::*;
+use std::sync::LazyLock;
+
+use tract_onnx::prelude::DatumType;
+use tract_onnx::tract_core::tract_linalg as linalg;
+
+use linalg::isa::{Arch, IsaSet};
+use linalg::mmm::{DynKernel, FusedKerSpec, OutputStoreKer, Query, Suitable};
+use linalg::mmm_routines::MmmRoutine;
+use linalg::mmm_tiers::MmmTier;
+use linalg::pack::Packing;
+
+/// Accumulators of one tile: `MR` rows of `NV` vectors of four columns.
+type Tile<const MR: usize, const NV: usize> = [[v128; NV]; MR];
+
+/// `acc = op(operand, acc)` for every accumulator: tract's operand order for `Sub` (and the
+/// commutative ops).
+#[inline(always)]
+fn each<const MR: usize, const NV: usize>(
+    acc: &mut Tile<MR, NV>,
+    mut f: impl FnMut(usize, usize, v128) -> v128,
+) {
+    for (r, row) in acc.iter_mut().enumerate() {
+        for (v, a) in row.iter_mut().enumerate() {
+            *a = f(r, v, *a);
+        }
+    }
+}
+
+/// The element at row `r`, column `c` of an output tile in memory.
+#[inline(always)]
+unsafe fn at(tile: &OutputStoreKer, r: usize, c: usize) -> *mut f32 {
+    // SAFETY: the caller's tile covers MR × NR elements at these strides (tract's contract).
+    unsafe {
+        tile.ptr.offset(tile.row_byte_stride * r as isize + tile.col_byte_stride * c as isize)
+            as *mut f32
+    }
+}
+
+/// Lane `l` of `x` broadcast to all four lanes.
+#[inline(always)]
+fn lane(x: v128, l: usize) -> v128 {
+    match l {
+        0 => i32x4_shuffle::<0, 0, 0, 0>(x, x),
+        1 => i32x4_shuffle::<1, 1, 1, 1>(x, x),
+        2 => i32x4_shuffle::<2, 2, 2, 2>(x, x),
+        _ => i32x4_shuffle::<3, 3, 3, 3>(x, x),
+    }
+}
+
+/// `acc += a · b` (no fused multiply-add in baseline wasm SIMD).
+#[inline(always)]
+fn madd(acc: v128, a: v128, b: v128) -> v128 {
+    f32x4_add(acc, f32x4_mul(a, b))
+}
+
+/// The product itself: `k` steps of `A` packed `[k][MR]` and `B` packed `[k][NR]`.
+/// `SHUFFLE`: A's values broadcast from whole-vector loads by lane shuffles, instead of one
+/// `v128.load32_splat` per row.
+#[inline(always)]
+unsafe fn add_mat_mul<const MR: usize, const NV: usize, const SHUFFLE: bool>(
+    acc: &mut Tile<MR, NV>,
+    k: usize,
+    pa: *const f32,
+    pb: *const f32,
+) {
+    let nr = 4 * NV;
+    for i in 0..k {
+        // SAFETY: packed panels hold k × MR and k × NR values (tract's packing contract).
+        unsafe {
+            let b: [v128; NV] = std::array::from_fn(|v| v128_load(pb.add(i * nr + 4 * v) as *const v128));
+            let a = pa.add(i * MR);
+            for (r, row) in acc.iter_mut().enumerate() {
+                let s = if SHUFFLE {
+                    lane(v128_load(a.add(r / 4 * 4) as *const v128), r % 4)
+                } else {
+                    v128_load32_splat(a.add(r) as *const u32)
+                };
+                for (v, x) in row.iter_mut().enumerate() {
+                    *x = madd(*x, s, b[v]);
+                }
+            }
+        }
+    }
+}
+
+/// One kernel call: runs tract's fused-operation list over one MR × 4·NV tile. Returns 0, the
+/// kernel contract's success value.
+#[inline(always)]
+unsafe fn run<const MR: usize, const NV: usize, const SHUFFLE: bool>(
+    ops: &[FusedKerSpec<f32>],
+) -> isize {
+    let zero = f32x4_splat(0.0);
+    let mut acc: Tile<MR, NV> = [[zero; NV]; MR];
+    // SAFETY (every block below): pointers in the operations come from tract's driver and cover
+    // the tile (MR rows, NR columns, at the given strides) as its kernel contract states.
+    for op in ops {
+        match *op {
+            FusedKerSpec::Done => break,
+            FusedKerSpec::Clear => acc = [[zero; NV]; MR],
+            FusedKerSpec::LoadTile(_, rows) => {
+                let p = rows as *const v128;
+                each(&mut acc, |r, v, _| unsafe { v128_load(p.add(r * NV + v)) })
+            }
+            FusedKerSpec::ScalarMin(s) => each(&mut acc, |_, _, a| f32x4_min(f32x4_splat(s), a)),
+            FusedKerSpec::ScalarMax(s) => each(&mut acc, |_, _, a| f32x4_max(f32x4_splat(s), a)),
+            FusedKerSpec::ScalarAdd(s) => each(&mut acc, |_, _, a| f32x4_add(f32x4_splat(s), a)),
+            FusedKerSpec::ScalarMul(s) => each(&mut acc, |_, _, a| f32x4_mul(f32x4_splat(s), a)),
+            FusedKerSpec::ScalarSub(s) => each(&mut acc, |_, _, a| f32x4_sub(f32x4_splat(s), a)),
+            FusedKerSpec::ScalarSubF(s) => each(&mut acc, |_, _, a| f32x4_sub(a, f32x4_splat(s))),
+            FusedKerSpec::LeakyRelu(s) => each(&mut acc, |_, _, a| {
+                v128_bitselect(a, f32x4_mul(f32x4_splat(s), a), f32x4_gt(a, zero))
+            }),
+            FusedKerSpec::PerRowMin(p) => per_row(&mut acc, p, |x, a| f32x4_min(x, a)),
+            FusedKerSpec::PerRowMax(p) => per_row(&mut acc, p, |x, a| f32x4_max(x, a)),
+            FusedKerSpec::PerRowAdd(p) => per_row(&mut acc, p, |x, a| f32x4_add(x, a)),
+            FusedKerSpec::PerRowMul(p) => per_row(&mut acc, p, |x, a| f32x4_mul(x, a)),
+            FusedKerSpec::PerRowSub(p) => per_row(&mut acc, p, |x, a| f32x4_sub(x, a)),
+            FusedKerSpec::PerRowSubF(p) => per_row(&mut acc, p, |x, a| f32x4_sub(a, x)),
+            FusedKerSpec::PerColMin(p) => per_col(&mut acc, p, |x, a| f32x4_min(x, a)),
+            FusedKerSpec::PerColMax(p) => per_col(&mut acc, p, |x, a| f32x4_max(x, a)),
+            FusedKerSpec::PerColAdd(p) => per_col(&mut acc, p, |x, a| f32x4_add(x, a)),
+            FusedKerSpec::PerColMul(p) => per_col(&mut acc, p, |x, a| f32x4_mul(x, a)),
+            FusedKerSpec::PerColSub(p) => per_col(&mut acc, p, |x, a| f32x4_sub(x, a)),
+            FusedKerSpec::PerColSubF(p) => per_col(&mut acc, p, |x, a| f32x4_sub(a, x)),
+            FusedKerSpec::QScale(shift, policy, mult) => {
+                let s = linalg::Scaler::from_fuse_params(shift, policy, mult).scale;
+                each(&mut acc, |_, _, a| f32x4_mul(f32x4_splat(s), a))
+            }
+            FusedKerSpec::RoundingShiftRight(shift, _) => {
+                let s = 2f32.powi(-(shift as i32));
+                each(&mut acc, |_, _, a| f32x4_mul(f32x4_splat(s), a))
+            }
+            FusedKerSpec::ShiftLeft(shift) => {
+                let s = 2f32.powi(shift as i32);
+                each(&mut acc, |_, _, a| f32x4_mul(f32x4_splat(s), a))
+            }
+            FusedKerSpec::AddUnicast(tile) => each(&mut acc, |r, v, a| unsafe {
+                let c = 4 * v;
+                let m = f32x4(
+                    *at(&tile, r, c),
+                    *at(&tile, r, c + 1),
+                    *at(&tile, r, c + 2),
+                    *at(&tile, r, c + 3),
+                );
+                f32x4_add(a, m)
+            }),
+            FusedKerSpec::AddRowColProducts(rows, cols) => each(&mut acc, |r, v, a| unsafe {
+                madd(a, f32x4_splat(*rows.add(r)), v128_load(cols.add(4 * v) as *const v128))
+            }),
+            FusedKerSpec::Store(tile) => {
+                for (r, row) in acc.iter().enumerate() {
+                    for (v, x) in row.iter().enumerate() {
+                        let c = 4 * v;
+                        // SAFETY: see above.
+                        unsafe {
+                            if tile.col_byte_stride == 4 {
+                                v128_store(at(&tile, r, c) as *mut v128, *x);
+                            } else {
+                                *at(&tile, r, c) = f32x4_extract_lane::<0>(*x);
+                                *at(&tile, r, c + 1) = f32x4_extract_lane::<1>(*x);
+                                *at(&tile, r, c + 2) = f32x4_extract_lane::<2>(*x);
+                                *at(&tile, r, c + 3) = f32x4_extract_lane::<3>(*x);
+                            }
+                        }
+                    }
+                }
+            }
+            FusedKerSpec::AddMatMul { k, pa, pb, .. } => unsafe {
+                add_mat_mul::<MR, NV, SHUFFLE>(&mut acc, k, pa as *const f32, pb as *const f32)
+            },
+        }
+    }
+    0
+}
+
+/// `acc = op(splat(p[r]), acc)` on row `r`.
+#[inline(always)]
+fn per_row<const MR: usize, const NV: usize>(
+    acc: &mut Tile<MR, NV>,
+    p: *const f32,
+    op: impl Fn(v128, v128) -> v128,
+) {
+    // SAFETY: `p` holds MR values (tract's contract for per-row operands).
+    each(acc, |r, _, a| op(f32x4_splat(unsafe { *p.add(r) }), a))
+}
+
+/// `acc = op(p[4v..4v+4], acc)` on column vector `v` of every row.
+#[inline(always)]
+fn per_col<const MR: usize, const NV: usize>(
+    acc: &mut Tile<MR, NV>,
+    p: *const f32,
+    op: impl Fn(v128, v128) -> v128,
+) {
+    // SAFETY: `p` holds NR values (tract's contract for per-column operands).
+    each(acc, |_, v, a| op(unsafe { v128_load(p.add(4 * v) as *const v128) }, a))
+}
+
+macro_rules! kernel {
+    ($name:ident, $fun:ident, $label:literal, $mr:literal, $nv:literal, $shuffle:literal) => {
+        unsafe fn $fun(ops: &[FusedKerSpec<f32>]) -> isize {
+            // SAFETY: tract's driver calls kernels with operations valid for this tile shape.
+            unsafe { run::<$mr, $nv, $shuffle>(ops) }
+        }
+        static $name: LazyLock<DynKernel<$mr, { 4 * $nv }, f32>> = LazyLock::new(|| {
+            let mut k = DynKernel::new(
+                $label,
+                $fun,
+                f32::packing($mr),
+                f32::packing(4 * $nv),
+            );
+            k.arch = Some(Arch::Wasm32Simd128);
+            k
+        });
+        inventory::submit! { MmmRoutine { make: || $name.mmm() } }
+    };
+}
+
+kernel!(K4X8, k4x8, "yolo_wasm_f32_4x8", 4, 2, false);
+kernel!(K4X8S, k4x8s, "yolo_wasm_f32_4x8s", 4, 2, true);
+kernel!(K2X16, k2x16, "yolo_wasm_f32_2x16", 2, 4, false);
+kernel!(K6X8, k6x8, "yolo_wasm_f32_6x8", 6, 2, false);
+kernel!(K4X12, k4x12, "yolo_wasm_f32_4x12", 4, 3, false);
+kernel!(K8X8S, k8x8s, "yolo_wasm_f32_8x8s", 8, 2, true);
+kernel!(K3X16, k3x16, "yolo_wasm_f32_3x16", 3, 4, false);
+
+/// Names of the kernels above, for the experiment switch.
+pub const KERNELS: [&str; 8] = [
+    "wasm_f32_8x8",
+    "yolo_wasm_f32_4x8",
+    "yolo_wasm_f32_4x8s",
+    "yolo_wasm_f32_2x16",
+    "yolo_wasm_f32_6x8",
+    "yolo_wasm_f32_4x12",
+    "yolo_wasm_f32_8x8s",
+    "yolo_wasm_f32_3x16",
+];
+
+static CHOICE: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(1);
+
+/// Experiment switch: which kernel later-planned models use.
+pub fn choose(ix: usize) {
+    CHOICE.store(ix.min(KERNELS.len() - 1), std::sync::atomic::Ordering::Relaxed);
+}
+
+fn preferred(_: &IsaSet, dt: DatumType, query: &Query, _: &[Suitable]) -> Option<&'static str> {
+    match (dt, query.n) {
+        (DatumType::F32, Some(1)) => None,
+        (DatumType::F32, _) => Some(KERNELS[CHOICE.load(std::sync::atomic::Ordering::Relaxed)]),
+        _ => None,
+    }
+}
+
+inventory::submit! {
+    MmmTier {
+        arch: Some(Arch::Wasm32Simd128),
+        precedence: 2,
+        name: "yolo-wasm",
+        applies: |_| true,
+        preferred,
+    }
+}
+
+/// Keeps this module's registry entries in the link (wasm-ld drops objects nothing references).
+pub fn link() {
+    std::hint::black_box((k4x8 as *const (), k4x8s as *const (), k2x16 as *const (), k6x8 as *const (), k4x12 as *const (), k8x8s as *const (), k3x16 as *const ()));
+}
+
+#[cfg(test)]
+mod tests {
+    //! Every fused operation of every kernel against a scalar reference written from tract's
+    //! generic kernel semantics (`acc = f(operand, acc)`; `…SubF` flips the operands), exactly:
+    //! both sides multiply then add in f32, in the same order. Runs in wasm (Node):
+    //! `cargo test --release --target wasm32-unknown-unknown --lib gemm` (part of `make test-web`).
+    use super::*;
+    use linalg::mmm::FusedKerSpec as F;
+    use wasm_bindgen_test::wasm_bindgen_test;
+
+    /// Deterministic values in [-2, 2) with a few exact zeros and negatives.
+    fn values(n: usize, seed: u64) -> Vec<f32> {
+        let mut s = seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1;
+        (0..n)
+            .map(|_| {
+                s ^= s << 13;
+                s ^= s >> 7;
+                s ^= s << 17;
+                ((s >> 40) % 4096) as f32 / 1024.0 - 2.0
+            })
+            .collect()
+    }
+
+    /// Runs one kernel shape over `ops` (built by `make` around a tile pointer) and the scalar
+    /// reference `reference` over the same initial tile; asserts equal outputs.
+    fn check<const MR: usize, const NV: usize, const SHUFFLE: bool>(what: &str) {
+        let nr = 4 * NV;
+        let k = 37;
+        let pa = values(k * MR, 1);
+        let pb = values(k * nr, 2);
+        let rows = values(MR, 3);
+        let cols = values(nr, 4);
+        let init = values(MR * nr, 5);
+        // Output tile with padded strides: rows 3·NR + 1 apart, columns 2 apart (not contiguous),
+        // and a contiguous one (column stride 4 bytes) for the vector store path.
+        for col_stride in [1usize, 2] {
+            let row_stride = col_stride * nr + 1;
+            let addend = values(MR * row_stride + nr * col_stride, 6);
+            let tile = |buf: &mut Vec<f32>| OutputStoreKer {
+                ptr: buf.as_mut_ptr() as *mut u8,
+                row_byte_stride: (4 * row_stride) as isize,
+                col_byte_stride: (4 * col_stride) as isize,
+                item_size: 4,
+            };
+            let mut addend_buf = addend.clone();
+            let cases: Vec<(&str, F<f32>, Box<dyn Fn(usize, usize, f32) -> f32>)> = vec![
+                ("scalar min", F::ScalarMin(0.5), Box::new(|_, _, a| 0.5f32.min(a))),
+                ("scalar max", F::ScalarMax(0.5), Box::new(|_, _, a| 0.5f32.max(a))),
+                ("scalar add", F::ScalarAdd(0.25), Box::new(|_, _, a| 0.25 + a)),
+                ("scalar mul", F::ScalarMul(-1.5), Box::new(|_, _, a| -1.5 * a)),
+                ("scalar sub", F::ScalarSub(0.75), Box::new(|_, _, a| 0.75 - a)),
+                ("scalar subf", F::ScalarSubF(0.75), Box::new(|_, _, a| a - 0.75)),
+                ("leaky relu", F::LeakyRelu(0.125), Box::new(|_, _, a| if a > 0.0 { a } else { 0.125 * a })),
+                ("row min", F::PerRowMin(rows.as_ptr()), Box::new({ let r = rows.clone(); move |i, _, a| r[i].min(a) })),
+                ("row max", F::PerRowMax(rows.as_ptr()), Box::new({ let r = rows.clone(); move |i, _, a| r[i].max(a) })),
+                ("row add", F::PerRowAdd(rows.as_ptr()), Box::new({ let r = rows.clone(); move |i, _, a| r[i] + a })),
+                ("row mul", F::PerRowMul(rows.as_ptr()), Box::new({ let r = rows.clone(); move |i, _, a| r[i] * a })),
+                ("row sub", F::PerRowSub(rows.as_ptr()), Box::new({ let r = rows.clone(); move |i, _, a| r[i] - a })),
+                ("row subf", F::PerRowSubF(rows.as_ptr()), Box::new({ let r = rows.clone(); move |i, _, a| a - r[i] })),
+                ("col min", F::PerColMin(cols.as_ptr()), Box::new({ let c = cols.clone(); move |_, j, a| c[j].min(a) })),
+                ("col max", F::PerColMax(cols.as_ptr()), Box::new({ let c = cols.clone(); move |_, j, a| c[j].max(a) })),
+                ("col add", F::PerColAdd(cols.as_ptr()), Box::new({ let c = cols.clone(); move |_, j, a| c[j] + a })),
+                ("col mul", F::PerColMul(cols.as_ptr()), Box::new({ let c = cols.clone(); move |_, j, a| c[j] * a })),
+                ("col sub", F::PerColSub(cols.as_ptr()), Box::new({ let c = cols.clone(); move |_, j, a| c[j] - a })),
+                ("col subf", F::PerColSubF(cols.as_ptr()), Box::new({ let c = cols.clone(); move |_, j, a| a - c[j] })),
+                ("shift left", F::ShiftLeft(3), Box::new(|_, _, a| 8.0 * a)),
+                (
+                    "row·col products",
+                    F::AddRowColProducts(rows.as_ptr(), cols.as_ptr()),
+                    Box::new({ let (r, c) = (rows.clone(), cols.clone()); move |i, j, a| a + r[i] * c[j] }),
+                ),
+                (
+                    "add unicast",
+                    F::AddUnicast(tile(&mut addend_buf)),
+                    Box::new({ let m = addend.clone(); move |i, j, a| a + m[i * row_stride + j * col_stride] }),
+                ),
+                (
+                    "mat mul",
+                    F::AddMatMul { k, pa: pa.as_ptr() as *const u8, pb: pb.as_ptr() as *const u8, packing: 0 },
+                    Box::new({
+                        let (pa, pb) = (pa.clone(), pb.clone());
+                        move |i, j, mut a| {
+                            for step in 0..k {
+                                a += pa[step * MR + i] * pb[step * nr + j];
+                            }
+                            a
+                        }
+                    }),
+                ),
+            ];
+            for (name, op, reference) in cases {
+                // Starting from a loaded tile, and (for the product) from a cleared one.
+                for clear in [false, true] {
+                    let mut out = vec![f32::NAN; MR * row_stride + nr * col_stride];
+                    let ops = [
+                        F::LoadTile(std::ptr::null(), init.as_ptr()),
+                        if clear { F::Clear } else { F::ScalarAdd(0.0) },
+                        op,
+                        F::Store(tile(&mut out)),
+                        F::Done,
+                    ];
+                    // SAFETY: every pointer covers the MR × NR tile at its strides.
+                    assert_eq!(unsafe { run::<MR, NV, SHUFFLE>(&ops) }, 0);
+                    for i in 0..MR {
+                        for j in 0..nr {
+                            let start = if clear { 0.0 } else { init[i * nr + j] + 0.0 };
+                            let want = reference(i, j, start);
+                            let got = out[i * row_stride + j * col_stride];
+                            assert!(
+                                got.to_bits() == want.to_bits(),
+                                "{what} {name} (clear {clear}, column stride {col_stride}): [{i}][{j}] = {got}, want {want}"
+                            );
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    #[wasm_bindgen_test]
+    fn every_kernel_computes_every_fused_operation_exactly() {
+        check::<4, 2, false>("4x8");
+        check::<4, 2, true>("4x8s");
+        check::<2, 4, false>("2x16");
+        check::<6, 2, false>("6x8");
+        check::<4, 3, false>("4x12");
+        check::<8, 2, true>("8x8s");
+        check::<3, 4, false>("3x16");
+    }
+
+    /// The dispatch tier hands every f32 matrix × matrix product to our kernel and leaves
+    /// matrix × vector products to tract.
+    #[wasm_bindgen_test]
+    fn tract_dispatch_picks_our_kernel_for_gemm_only() {
+        link();
+        let dispatch = linalg::mmm::MmmDispatch::native();
+        let query = |n| Query::plain(DatumType::F32, Some(64), Some(144), n);
+        let gemm = dispatch.pick(&query(Some(6400))).expect("a kernel for f32 GEMM");
+        assert!(gemm.0.name().starts_with("yolo_wasm_f32_"), "picked {}", gemm.0.name());
+        let gemv = dispatch.pick(&query(Some(1))).expect("a kernel for f32 GEMV");
+        assert!(!gemv.0.name().starts_with("yolo_wasm_"), "picked {}", gemv.0.name());
+    }
+}
