@@ -23,6 +23,7 @@ test-native:
 	cargo test --release --workspace
 
 test-web:
+	cargo test --release --target wasm32-unknown-unknown --lib
 	cargo test --release --target wasm32-unknown-unknown --test web --test web_worker
 	./scripts/with-test-server.sh cargo test --release --target wasm32-unknown-unknown --test web_hub
 

@@ -53,7 +53,6 @@ async function makeRuntime(name) {
   if (name === "ours") {
     const mod = await import(`${PKG}yolo_wasm.js`);
     const wasm = await mod.default();
-    if (params.get("kernel") !== null) mod.__setGemmKernel(Number(params.get("kernel")));
     return {
       version: null,
       async load(url) {

@@ -27,7 +27,7 @@ const QUICK = flag("--quick");
 const RUNS = opt("--runs", QUICK ? 3 : 10);
 const WARMUP = opt("--warmup", QUICK ? 1 : 3);
 const COLD = opt("--cold", QUICK ? 1 : 3);
-const WRITE = !flag("--no-write") && !QUICK && !["--kernels", "--runtimes", "--models", "--images", "--pkg", "--pkgs"].some(flag);
+const WRITE = !flag("--no-write") && !QUICK && !["--runtimes", "--models", "--images", "--pkg", "--pkgs"].some(flag);
 const CHROMIUM = process.env.CHROMIUM ?? "/usr/bin/chromium";
 const list = (name) => {
   const i = argv.indexOf(name);
@@ -38,7 +38,7 @@ const PKG = (() => {
   return i >= 0 ? argv[i + 1].replace(/^\/+|\/+$/g, "") : "pkg";
 })();
 const PKGS = list("--pkgs")?.map((p) => p.replace(/^\/+|\/+$/g, "")) ?? [PKG];
-const SCREEN = ["--kernels", "--runtimes", "--models", "--images", "--pkg", "--pkgs"].some(flag);
+const SCREEN = ["--runtimes", "--models", "--images", "--pkg", "--pkgs"].some(flag);
 const PREDICT = { imgsz: 640, conf: 0.25, iou: 0.45 };
 
 const MODELS = [
@@ -68,10 +68,6 @@ RUNTIMES.splice(
   0,
   ...PKGS.slice(1).map((pkg, i) => ({ id: `ours${i + 2}`, runtime: "ours", threads: 1, label: `yolo-wasm (${pkg}/)`, pkg })),
 );
-// TEMPORARY kernel screening: --kernels 0,3 adds one "ours" runtime per GEMM kernel index.
-for (const k of list("--kernels") ?? []) {
-  RUNTIMES.push({ id: `k${k}`, runtime: "ours", threads: 1, label: `yolo-wasm kernel ${k}`, kernel: k });
-}
 const COLD_MODEL = MODELS[0];
 const COLD_IMAGE = IMAGES[0];
 
@@ -147,7 +143,7 @@ async function openPage(context, rt, server, external, query = "") {
     if (!r.url().startsWith(server.url) && !r.url().startsWith("data:")) external.push(r.url());
   });
   page.on("pageerror", (e) => log(`${rt.id} page error: ${e.message}`));
-  await page.goto(`${server.url}/bench/index.html?runtime=${rt.runtime}&threads=${rt.threads}&pkg=/${rt.pkg ?? PKGS[0]}/${rt.kernel !== undefined ? `&kernel=${rt.kernel}` : ""}${query}`);
+  await page.goto(`${server.url}/bench/index.html?runtime=${rt.runtime}&threads=${rt.threads}&pkg=/${rt.pkg ?? PKGS[0]}/${query}`);
   return page;
 }
 

@@ -2,15 +2,22 @@
 //! registry (issue 6, BENCHMARKS.md "Levers", I7).
 //!
 //! tract 0.23.9 runs every f32 GEMM of a YOLO convolution in its `wasm_f32_8x8` kernel: 16
-//! `v128` accumulators plus two A and two B vectors and their lane broadcasts. x86-64 has 16 XMM
-//! registers, so V8's register allocator spills accumulators on every k step. The kernels here
-//! keep the live set under 16 registers (e.g. 4 rows × 8 columns = 8 accumulators, two B vectors,
-//! one broadcast), the shape ONNX Runtime Web's wasm SGEMM also keeps to.
+//! `v128` accumulators plus two A and two B vectors and their lane broadcasts, more live vectors
+//! than x86-64's 16 XMM registers, so V8 presumably spills some on every k step (not checked in
+//! the generated code). The kernel here keeps the live set well under 16 (4 rows × 8 columns =
+//! 8 accumulators, two B vectors, one broadcast), about what ONNX Runtime Web's wasm SGEMM keeps
+//! (2 rows × 16 columns).
 //!
-//! They are registered the way tract-linalg registers its own: a [`DynKernel`] submitted to the
-//! `MmmRoutine` inventory, and a dispatch tier ([`MmmTier`]) for the wasm architecture, at a
-//! precedence above tract's own, that names our kernel for every f32 matrix × matrix product
-//! (matrix × vector products stay with tract's GEMV kernels).
+//! The kernel shipped is 4 × 8 with one `v128.load32_splat` per row of A: in paired runs in
+//! Chromium (one tab, one model instance per kernel, runs interleaved) it beat tract's 8 × 8 and
+//! the other variants tried (2 × 16, 3 × 8, 3 × 16, 5 × 8, 6 × 8, 4 × 12, 8 × 4; 4 × 8 and 8 × 8
+//! with A broadcast by lane shuffles; k unrolled by 2 and 4); BENCHMARKS.md, I7.
+//!
+//! It is registered the way tract-linalg registers its own kernels: a [`DynKernel`] submitted to
+//! the `MmmRoutine` inventory, and a dispatch tier ([`MmmTier`]) for the wasm architecture, at a
+//! precedence above tract's own, that names it for every f32 matrix × matrix product (matrix ×
+//! vector products stay with tract's GEMV kernels). Built with relaxed SIMD (`RELAXED_SIMD=1
+//! ./scripts/build-pkg.sh`), its multiply-add is `f32x4.relaxed_madd`.
 //!
 //! A kernel receives a list of [`FusedKerSpec`] operations over one MR × NR output tile whose
 //! accumulators are laid out row by row (row `r` holds columns `4v..4v+4` in vector `v`), the
@@ -36,10 +43,7 @@ type Tile<const MR: usize, const NV: usize> = [[v128; NV]; MR];
 /// `acc = op(operand, acc)` for every accumulator: tract's operand order for `Sub` (and the
 /// commutative ops).
 #[inline(always)]
-fn each<const MR: usize, const NV: usize>(
-    acc: &mut Tile<MR, NV>,
-    mut f: impl FnMut(usize, usize, v128) -> v128,
-) {
+fn each<const MR: usize, const NV: usize>(acc: &mut Tile<MR, NV>, mut f: impl FnMut(usize, usize, v128) -> v128) {
     for (r, row) in acc.iter_mut().enumerate() {
         for (v, a) in row.iter_mut().enumerate() {
             *a = f(r, v, *a);
@@ -51,53 +55,41 @@ fn each<const MR: usize, const NV: usize>(
 #[inline(always)]
 unsafe fn at(tile: &OutputStoreKer, r: usize, c: usize) -> *mut f32 {
     // SAFETY: the caller's tile covers MR × NR elements at these strides (tract's contract).
-    unsafe {
-        tile.ptr.offset(tile.row_byte_stride * r as isize + tile.col_byte_stride * c as isize)
-            as *mut f32
-    }
+    unsafe { tile.ptr.offset(tile.row_byte_stride * r as isize + tile.col_byte_stride * c as isize) as *mut f32 }
 }
 
-/// Lane `l` of `x` broadcast to all four lanes.
-#[inline(always)]
-fn lane(x: v128, l: usize) -> v128 {
-    match l {
-        0 => i32x4_shuffle::<0, 0, 0, 0>(x, x),
-        1 => i32x4_shuffle::<1, 1, 1, 1>(x, x),
-        2 => i32x4_shuffle::<2, 2, 2, 2>(x, x),
-        _ => i32x4_shuffle::<3, 3, 3, 3>(x, x),
-    }
-}
-
-/// `acc += a · b` (no fused multiply-add in baseline wasm SIMD).
+/// `acc += a · b`: a multiply then an add (baseline wasm SIMD has no fused multiply-add).
+#[cfg(not(target_feature = "relaxed-simd"))]
 #[inline(always)]
 fn madd(acc: v128, a: v128, b: v128) -> v128 {
     f32x4_add(acc, f32x4_mul(a, b))
 }
 
-/// The product itself: `k` steps of `A` packed `[k][MR]` and `B` packed `[k][NR]`.
-/// `SHUFFLE`: A's values broadcast from whole-vector loads by lane shuffles, instead of one
-/// `v128.load32_splat` per row.
+/// `acc += a · b`: fused where the host has FMA (relaxed SIMD builds only).
+#[cfg(target_feature = "relaxed-simd")]
 #[inline(always)]
-unsafe fn add_mat_mul<const MR: usize, const NV: usize, const SHUFFLE: bool>(
+fn madd(acc: v128, a: v128, b: v128) -> v128 {
+    f32x4_relaxed_madd(a, b, acc)
+}
+
+/// The product itself: `k` steps of A packed `[k][MR]` and B packed `[k][NR]`. Each step loads
+/// B's NR values as NV vectors and broadcasts each of A's MR values with `v128.load32_splat`.
+#[inline(always)]
+unsafe fn add_mat_mul<const MR: usize, const NV: usize>(
     acc: &mut Tile<MR, NV>,
     k: usize,
     pa: *const f32,
     pb: *const f32,
 ) {
-    let nr = 4 * NV;
     for i in 0..k {
         // SAFETY: packed panels hold k × MR and k × NR values (tract's packing contract).
         unsafe {
-            let b: [v128; NV] = std::array::from_fn(|v| v128_load(pb.add(i * nr + 4 * v) as *const v128));
-            let a = pa.add(i * MR);
+            let (a, b) = (pa.add(i * MR), pb.add(i * 4 * NV));
+            let b: [v128; NV] = std::array::from_fn(|v| v128_load(b.add(4 * v) as *const v128));
             for (r, row) in acc.iter_mut().enumerate() {
-                let s = if SHUFFLE {
-                    lane(v128_load(a.add(r / 4 * 4) as *const v128), r % 4)
-                } else {
-                    v128_load32_splat(a.add(r) as *const u32)
-                };
-                for (v, x) in row.iter_mut().enumerate() {
-                    *x = madd(*x, s, b[v]);
+                let s = v128_load32_splat(a.add(r) as *const u32);
+                for (x, b) in row.iter_mut().zip(b) {
+                    *x = madd(*x, s, b);
                 }
             }
         }
@@ -107,9 +99,7 @@ unsafe fn add_mat_mul<const MR: usize, const NV: usize, const SHUFFLE: bool>(
 /// One kernel call: runs tract's fused-operation list over one MR × 4·NV tile. Returns 0, the
 /// kernel contract's success value.
 #[inline(always)]
-unsafe fn run<const MR: usize, const NV: usize, const SHUFFLE: bool>(
-    ops: &[FusedKerSpec<f32>],
-) -> isize {
+unsafe fn run<const MR: usize, const NV: usize>(ops: &[FusedKerSpec<f32>]) -> isize {
     let zero = f32x4_splat(0.0);
     let mut acc: Tile<MR, NV> = [[zero; NV]; MR];
     // SAFETY (every block below): pointers in the operations come from tract's driver and cover
@@ -128,9 +118,9 @@ unsafe fn run<const MR: usize, const NV: usize, const SHUFFLE: bool>(
             FusedKerSpec::ScalarMul(s) => each(&mut acc, |_, _, a| f32x4_mul(f32x4_splat(s), a)),
             FusedKerSpec::ScalarSub(s) => each(&mut acc, |_, _, a| f32x4_sub(f32x4_splat(s), a)),
             FusedKerSpec::ScalarSubF(s) => each(&mut acc, |_, _, a| f32x4_sub(a, f32x4_splat(s))),
-            FusedKerSpec::LeakyRelu(s) => each(&mut acc, |_, _, a| {
-                v128_bitselect(a, f32x4_mul(f32x4_splat(s), a), f32x4_gt(a, zero))
-            }),
+            FusedKerSpec::LeakyRelu(s) => {
+                each(&mut acc, |_, _, a| v128_bitselect(a, f32x4_mul(f32x4_splat(s), a), f32x4_gt(a, zero)))
+            }
             FusedKerSpec::PerRowMin(p) => per_row(&mut acc, p, |x, a| f32x4_min(x, a)),
             FusedKerSpec::PerRowMax(p) => per_row(&mut acc, p, |x, a| f32x4_max(x, a)),
             FusedKerSpec::PerRowAdd(p) => per_row(&mut acc, p, |x, a| f32x4_add(x, a)),
@@ -157,12 +147,7 @@ unsafe fn run<const MR: usize, const NV: usize, const SHUFFLE: bool>(
             }
             FusedKerSpec::AddUnicast(tile) => each(&mut acc, |r, v, a| unsafe {
                 let c = 4 * v;
-                let m = f32x4(
-                    *at(&tile, r, c),
-                    *at(&tile, r, c + 1),
-                    *at(&tile, r, c + 2),
-                    *at(&tile, r, c + 3),
-                );
+                let m = f32x4(*at(&tile, r, c), *at(&tile, r, c + 1), *at(&tile, r, c + 2), *at(&tile, r, c + 3));
                 f32x4_add(a, m)
             }),
             FusedKerSpec::AddRowColProducts(rows, cols) => each(&mut acc, |r, v, a| unsafe {
@@ -187,7 +172,7 @@ unsafe fn run<const MR: usize, const NV: usize, const SHUFFLE: bool>(
                 }
             }
             FusedKerSpec::AddMatMul { k, pa, pb, .. } => unsafe {
-                add_mat_mul::<MR, NV, SHUFFLE>(&mut acc, k, pa as *const f32, pb as *const f32)
+                add_mat_mul::<MR, NV>(&mut acc, k, pa as *const f32, pb as *const f32)
             },
         }
     }
@@ -196,77 +181,40 @@ unsafe fn run<const MR: usize, const NV: usize, const SHUFFLE: bool>(
 
 /// `acc = op(splat(p[r]), acc)` on row `r`.
 #[inline(always)]
-fn per_row<const MR: usize, const NV: usize>(
-    acc: &mut Tile<MR, NV>,
-    p: *const f32,
-    op: impl Fn(v128, v128) -> v128,
-) {
+fn per_row<const MR: usize, const NV: usize>(acc: &mut Tile<MR, NV>, p: *const f32, op: impl Fn(v128, v128) -> v128) {
     // SAFETY: `p` holds MR values (tract's contract for per-row operands).
     each(acc, |r, _, a| op(f32x4_splat(unsafe { *p.add(r) }), a))
 }
 
 /// `acc = op(p[4v..4v+4], acc)` on column vector `v` of every row.
 #[inline(always)]
-fn per_col<const MR: usize, const NV: usize>(
-    acc: &mut Tile<MR, NV>,
-    p: *const f32,
-    op: impl Fn(v128, v128) -> v128,
-) {
+fn per_col<const MR: usize, const NV: usize>(acc: &mut Tile<MR, NV>, p: *const f32, op: impl Fn(v128, v128) -> v128) {
     // SAFETY: `p` holds NR values (tract's contract for per-column operands).
     each(acc, |_, v, a| op(unsafe { v128_load(p.add(4 * v) as *const v128) }, a))
 }
 
-macro_rules! kernel {
-    ($name:ident, $fun:ident, $label:literal, $mr:literal, $nv:literal, $shuffle:literal) => {
-        unsafe fn $fun(ops: &[FusedKerSpec<f32>]) -> isize {
-            // SAFETY: tract's driver calls kernels with operations valid for this tile shape.
-            unsafe { run::<$mr, $nv, $shuffle>(ops) }
-        }
-        static $name: LazyLock<DynKernel<$mr, { 4 * $nv }, f32>> = LazyLock::new(|| {
-            let mut k = DynKernel::new(
-                $label,
-                $fun,
-                f32::packing($mr),
-                f32::packing(4 * $nv),
-            );
-            k.arch = Some(Arch::Wasm32Simd128);
-            k
-        });
-        inventory::submit! { MmmRoutine { make: || $name.mmm() } }
-    };
+/// The name tract knows our kernel by.
+pub const KERNEL: &str = "yolo_wasm_f32_4x8";
+
+/// The kernel entry point tract calls, for one 4 × 8 tile.
+unsafe fn kernel_4x8(ops: &[FusedKerSpec<f32>]) -> isize {
+    // SAFETY: tract's driver calls kernels with operations valid for their tile shape.
+    unsafe { run::<4, 2>(ops) }
 }
 
-kernel!(K4X8, k4x8, "yolo_wasm_f32_4x8", 4, 2, false);
-kernel!(K4X8S, k4x8s, "yolo_wasm_f32_4x8s", 4, 2, true);
-kernel!(K2X16, k2x16, "yolo_wasm_f32_2x16", 2, 4, false);
-kernel!(K6X8, k6x8, "yolo_wasm_f32_6x8", 6, 2, false);
-kernel!(K4X12, k4x12, "yolo_wasm_f32_4x12", 4, 3, false);
-kernel!(K8X8S, k8x8s, "yolo_wasm_f32_8x8s", 8, 2, true);
-kernel!(K3X16, k3x16, "yolo_wasm_f32_3x16", 3, 4, false);
+static KERNEL_4X8: LazyLock<DynKernel<4, 8, f32>> = LazyLock::new(|| {
+    let mut k = DynKernel::new(KERNEL, kernel_4x8, f32::packing(4), f32::packing(8));
+    k.arch = Some(Arch::Wasm32Simd128);
+    k
+});
 
-/// Names of the kernels above, for the experiment switch.
-pub const KERNELS: [&str; 8] = [
-    "wasm_f32_8x8",
-    "yolo_wasm_f32_4x8",
-    "yolo_wasm_f32_4x8s",
-    "yolo_wasm_f32_2x16",
-    "yolo_wasm_f32_6x8",
-    "yolo_wasm_f32_4x12",
-    "yolo_wasm_f32_8x8s",
-    "yolo_wasm_f32_3x16",
-];
+inventory::submit! { MmmRoutine { make: || KERNEL_4X8.mmm() } }
 
-static CHOICE: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(1);
-
-/// Experiment switch: which kernel later-planned models use.
-pub fn choose(ix: usize) {
-    CHOICE.store(ix.min(KERNELS.len() - 1), std::sync::atomic::Ordering::Relaxed);
-}
-
+/// Our tier's answer: our kernel for f32 GEMM, no opinion otherwise (tract's tiers decide).
 fn preferred(_: &IsaSet, dt: DatumType, query: &Query, _: &[Suitable]) -> Option<&'static str> {
     match (dt, query.n) {
         (DatumType::F32, Some(1)) => None,
-        (DatumType::F32, _) => Some(KERNELS[CHOICE.load(std::sync::atomic::Ordering::Relaxed)]),
+        (DatumType::F32, _) => Some(KERNEL),
         _ => None,
     }
 }
@@ -281,9 +229,10 @@ inventory::submit! {
     }
 }
 
-/// Keeps this module's registry entries in the link (wasm-ld drops objects nothing references).
+/// Keeps this module's registry entries in the link (wasm-ld drops an object nothing
+/// references, its inventory entries included). Called once at module start.
 pub fn link() {
-    std::hint::black_box((k4x8 as *const (), k4x8s as *const (), k2x16 as *const (), k6x8 as *const (), k4x12 as *const (), k8x8s as *const (), k3x16 as *const ()));
+    std::hint::black_box(kernel_4x8 as *const ());
 }
 
 #[cfg(test)]
@@ -311,7 +260,7 @@ mod tests {
 
     /// Runs one kernel shape over `ops` (built by `make` around a tile pointer) and the scalar
     /// reference `reference` over the same initial tile; asserts equal outputs.
-    fn check<const MR: usize, const NV: usize, const SHUFFLE: bool>(what: &str) {
+    fn check<const MR: usize, const NV: usize>(what: &str) {
         let nr = 4 * NV;
         let k = 37;
         let pa = values(k * MR, 1);
@@ -339,28 +288,118 @@ mod tests {
                 ("scalar sub", F::ScalarSub(0.75), Box::new(|_, _, a| 0.75 - a)),
                 ("scalar subf", F::ScalarSubF(0.75), Box::new(|_, _, a| a - 0.75)),
                 ("leaky relu", F::LeakyRelu(0.125), Box::new(|_, _, a| if a > 0.0 { a } else { 0.125 * a })),
-                ("row min", F::PerRowMin(rows.as_ptr()), Box::new({ let r = rows.clone(); move |i, _, a| r[i].min(a) })),
-                ("row max", F::PerRowMax(rows.as_ptr()), Box::new({ let r = rows.clone(); move |i, _, a| r[i].max(a) })),
-                ("row add", F::PerRowAdd(rows.as_ptr()), Box::new({ let r = rows.clone(); move |i, _, a| r[i] + a })),
-                ("row mul", F::PerRowMul(rows.as_ptr()), Box::new({ let r = rows.clone(); move |i, _, a| r[i] * a })),
-                ("row sub", F::PerRowSub(rows.as_ptr()), Box::new({ let r = rows.clone(); move |i, _, a| r[i] - a })),
-                ("row subf", F::PerRowSubF(rows.as_ptr()), Box::new({ let r = rows.clone(); move |i, _, a| a - r[i] })),
-                ("col min", F::PerColMin(cols.as_ptr()), Box::new({ let c = cols.clone(); move |_, j, a| c[j].min(a) })),
-                ("col max", F::PerColMax(cols.as_ptr()), Box::new({ let c = cols.clone(); move |_, j, a| c[j].max(a) })),
-                ("col add", F::PerColAdd(cols.as_ptr()), Box::new({ let c = cols.clone(); move |_, j, a| c[j] + a })),
-                ("col mul", F::PerColMul(cols.as_ptr()), Box::new({ let c = cols.clone(); move |_, j, a| c[j] * a })),
-                ("col sub", F::PerColSub(cols.as_ptr()), Box::new({ let c = cols.clone(); move |_, j, a| c[j] - a })),
-                ("col subf", F::PerColSubF(cols.as_ptr()), Box::new({ let c = cols.clone(); move |_, j, a| a - c[j] })),
+                (
+                    "row min",
+                    F::PerRowMin(rows.as_ptr()),
+                    Box::new({
+                        let r = rows.clone();
+                        move |i, _, a| r[i].min(a)
+                    }),
+                ),
+                (
+                    "row max",
+                    F::PerRowMax(rows.as_ptr()),
+                    Box::new({
+                        let r = rows.clone();
+                        move |i, _, a| r[i].max(a)
+                    }),
+                ),
+                (
+                    "row add",
+                    F::PerRowAdd(rows.as_ptr()),
+                    Box::new({
+                        let r = rows.clone();
+                        move |i, _, a| r[i] + a
+                    }),
+                ),
+                (
+                    "row mul",
+                    F::PerRowMul(rows.as_ptr()),
+                    Box::new({
+                        let r = rows.clone();
+                        move |i, _, a| r[i] * a
+                    }),
+                ),
+                (
+                    "row sub",
+                    F::PerRowSub(rows.as_ptr()),
+                    Box::new({
+                        let r = rows.clone();
+                        move |i, _, a| r[i] - a
+                    }),
+                ),
+                (
+                    "row subf",
+                    F::PerRowSubF(rows.as_ptr()),
+                    Box::new({
+                        let r = rows.clone();
+                        move |i, _, a| a - r[i]
+                    }),
+                ),
+                (
+                    "col min",
+                    F::PerColMin(cols.as_ptr()),
+                    Box::new({
+                        let c = cols.clone();
+                        move |_, j, a| c[j].min(a)
+                    }),
+                ),
+                (
+                    "col max",
+                    F::PerColMax(cols.as_ptr()),
+                    Box::new({
+                        let c = cols.clone();
+                        move |_, j, a| c[j].max(a)
+                    }),
+                ),
+                (
+                    "col add",
+                    F::PerColAdd(cols.as_ptr()),
+                    Box::new({
+                        let c = cols.clone();
+                        move |_, j, a| c[j] + a
+                    }),
+                ),
+                (
+                    "col mul",
+                    F::PerColMul(cols.as_ptr()),
+                    Box::new({
+                        let c = cols.clone();
+                        move |_, j, a| c[j] * a
+                    }),
+                ),
+                (
+                    "col sub",
+                    F::PerColSub(cols.as_ptr()),
+                    Box::new({
+                        let c = cols.clone();
+                        move |_, j, a| c[j] - a
+                    }),
+                ),
+                (
+                    "col subf",
+                    F::PerColSubF(cols.as_ptr()),
+                    Box::new({
+                        let c = cols.clone();
+                        move |_, j, a| a - c[j]
+                    }),
+                ),
                 ("shift left", F::ShiftLeft(3), Box::new(|_, _, a| 8.0 * a)),
                 (
                     "row·col products",
                     F::AddRowColProducts(rows.as_ptr(), cols.as_ptr()),
-                    Box::new({ let (r, c) = (rows.clone(), cols.clone()); move |i, j, a| a + r[i] * c[j] }),
+                    Box::new({
+                        let (r, c) = (rows.clone(), cols.clone());
+                        move |i, j, a| a + r[i] * c[j]
+                    }),
                 ),
                 (
                     "add unicast",
                     F::AddUnicast(tile(&mut addend_buf)),
-                    Box::new({ let m = addend.clone(); move |i, j, a| a + m[i * row_stride + j * col_stride] }),
+                    Box::new({
+                        let m = addend.clone();
+                        move |i, j, a| a + m[i * row_stride + j * col_stride]
+                    }),
                 ),
                 (
                     "mat mul",
@@ -388,14 +427,17 @@ mod tests {
                         F::Done,
                     ];
                     // SAFETY: every pointer covers the MR × NR tile at its strides.
-                    assert_eq!(unsafe { run::<MR, NV, SHUFFLE>(&ops) }, 0);
+                    assert_eq!(unsafe { run::<MR, NV>(&ops) }, 0);
                     for i in 0..MR {
                         for j in 0..nr {
                             let start = if clear { 0.0 } else { init[i * nr + j] + 0.0 };
                             let want = reference(i, j, start);
                             let got = out[i * row_stride + j * col_stride];
+                            // Fused multiply-adds (relaxed SIMD builds) round once per step.
+                            let exact = !cfg!(target_feature = "relaxed-simd");
+                            let close = (got - want).abs() <= 1e-5 * want.abs().max(1.0);
                             assert!(
-                                got.to_bits() == want.to_bits(),
+                                got.to_bits() == want.to_bits() || (!exact && close),
                                 "{what} {name} (clear {clear}, column stride {col_stride}): [{i}][{j}] = {got}, want {want}"
                             );
                         }
@@ -406,14 +448,12 @@ mod tests {
     }
 
     #[wasm_bindgen_test]
-    fn every_kernel_computes_every_fused_operation_exactly() {
-        check::<4, 2, false>("4x8");
-        check::<4, 2, true>("4x8s");
-        check::<2, 4, false>("2x16");
-        check::<6, 2, false>("6x8");
-        check::<4, 3, false>("4x12");
-        check::<8, 2, true>("8x8s");
-        check::<3, 4, false>("3x16");
+    fn the_kernel_computes_every_fused_operation_exactly() {
+        check::<4, 2>("4x8");
+        // Other shapes of the same generic code (not registered).
+        check::<2, 4>("2x16");
+        check::<8, 1>("8x4");
+        check::<3, 2>("3x8");
     }
 
     /// The dispatch tier hands every f32 matrix × matrix product to our kernel and leaves
@@ -424,7 +464,7 @@ mod tests {
         let dispatch = linalg::mmm::MmmDispatch::native();
         let query = |n| Query::plain(DatumType::F32, Some(64), Some(144), n);
         let gemm = dispatch.pick(&query(Some(6400))).expect("a kernel for f32 GEMM");
-        assert!(gemm.0.name().starts_with("yolo_wasm_f32_"), "picked {}", gemm.0.name());
+        assert_eq!(gemm.0.name(), KERNEL);
         let gemv = dispatch.pick(&query(Some(1))).expect("a kernel for f32 GEMV");
         assert!(!gemv.0.name().starts_with("yolo_wasm_"), "picked {}", gemv.0.name());
     }

@@ -25,9 +25,3 @@ fn start() {
     console_error_panic_hook::set_once();
     crate::model::gemm::link();
 }
-
-/// TEMPORARY experiment switch (issue 6 kernel screening): index into `gemm::KERNELS`.
-#[wasm_bindgen(js_name = "__setGemmKernel", skip_typescript)]
-pub fn set_gemm_kernel(ix: usize) {
-    crate::model::gemm::choose(ix);
-}
