@@ -245,6 +245,9 @@ mod tests {
     use linalg::mmm::FusedKerSpec as F;
     use wasm_bindgen_test::wasm_bindgen_test;
 
+    /// What an operation makes of the accumulator at row `i`, column `j`, holding `a`.
+    type Reference = Box<dyn Fn(usize, usize, f32) -> f32>;
+
     /// Deterministic values in [-2, 2) with a few exact zeros and negatives.
     fn values(n: usize, seed: u64) -> Vec<f32> {
         let mut s = seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1;
@@ -280,7 +283,7 @@ mod tests {
                 item_size: 4,
             };
             let mut addend_buf = addend.clone();
-            let cases: Vec<(&str, F<f32>, Box<dyn Fn(usize, usize, f32) -> f32>)> = vec![
+            let cases: Vec<(&str, F<f32>, Reference)> = vec![
                 ("scalar min", F::ScalarMin(0.5), Box::new(|_, _, a| 0.5f32.min(a))),
                 ("scalar max", F::ScalarMax(0.5), Box::new(|_, _, a| 0.5f32.max(a))),
                 ("scalar add", F::ScalarAdd(0.25), Box::new(|_, _, a| 0.25 + a)),
