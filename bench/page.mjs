@@ -52,7 +52,10 @@ const sampleHeap = () => {
 async function makeRuntime(name) {
   if (name === "ours") {
     const mod = await import(`${PKG}yolo_wasm.js`);
-    const wasm = await mod.default();
+    // ?build=simd128 forces the SIMD128 build; by default the package picks (relaxed SIMD here).
+    const wasm = await (params.get("build") === "simd128"
+      ? mod.default({ module_or_path: new URL(`${PKG}yolo_wasm_bg.wasm`, location.href) })
+      : mod.default());
     return {
       version: null,
       async load(url) {

@@ -108,6 +108,10 @@ test("local: demo loads without console errors, golden results, drawn canvas, mo
   // Downloaded once over the network, with a full progress bar.
   assert.equal(await page.getAttribute("#model-status", "data-from"), "network");
   assert.equal(requests.filter((u) => u.endsWith("/yolo11n-shapes.onnx")).length, 1);
+  // Chromium has relaxed SIMD: the package's default init() loaded that build (and so the golden
+  // results above come from it), never the SIMD128 one.
+  assert.ok(requests.some((u) => u.endsWith("/pkg/yolo_wasm_relaxed_bg.wasm")), "relaxed-SIMD build loaded");
+  assert.ok(!requests.some((u) => u.endsWith("/pkg/yolo_wasm_bg.wasm")), "SIMD128 build not loaded");
   const bar = await page.evaluate(() => {
     const p = document.getElementById("model-progress");
     return { value: p.value, max: p.max };

@@ -4,6 +4,7 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
+import { execFileSync } from "node:child_process";
 
 const root = new URL("../../", import.meta.url);
 const pkg = await import(new URL("pkg/yolo_wasm.js", root));
@@ -25,7 +26,30 @@ test("TypeScript declarations are typed (no any)", () => {
   }
   assert.match(dts, /predict\(source: ImageSource, options\?: PredictOptions\): Promise<HubResponse>/);
   assert.match(dts, /static load\(source: ModelSource\): Promise<LocalModel>/);
+  assert.match(dts, /export function relaxedSimdSupported\(\): boolean;/);
   assert.doesNotMatch(dts, /:\s*any\b/);
+});
+
+test("the default init() picks the relaxed-SIMD build exactly where the engine can run it", () => {
+  // The oracle: the engine's own verdict on the shipped relaxed module.
+  const relaxed = readFileSync(new URL("pkg/yolo_wasm_relaxed_bg.wasm", root));
+  assert.equal(pkg.relaxedSimdSupported(), WebAssembly.validate(relaxed));
+  assert.ok(WebAssembly.validate(readFileSync(new URL("pkg/yolo_wasm_bg.wasm", root))));
+  const glue = readFileSync(new URL("pkg/yolo_wasm.js", root), "utf8");
+  assert.match(glue, /relaxedSimdSupported\(\) \? new URL\('yolo_wasm_relaxed_bg\.wasm', import\.meta\.url\) : new URL\('yolo_wasm_bg\.wasm', import\.meta\.url\)/);
+});
+
+test("the relaxed-SIMD build runs with the same glue where the engine has relaxed SIMD", () => {
+  // Node 20 has relaxed SIMD behind a flag: a child process with it on loads that build and a model.
+  const script = `
+    const { readFileSync } = await import("node:fs");
+    const pkg = await import(${JSON.stringify(new URL("pkg/yolo_wasm.js", root).href)});
+    if (!pkg.relaxedSimdSupported()) throw new Error("probe says no relaxed SIMD under the flag");
+    pkg.initSync({ module: readFileSync(new URL("pkg/yolo_wasm_relaxed_bg.wasm", ${JSON.stringify(root.href)})) });
+    const m = await pkg.LocalModel.load(new Uint8Array(readFileSync(new URL("tests/fixtures/models/yolo11n-shapes.onnx", ${JSON.stringify(root.href)}))));
+    console.log(m.info.task);`;
+  const out = execFileSync(process.execPath, ["--experimental-wasm-relaxed-simd", "--input-type=module", "-e", script], { encoding: "utf8" });
+  assert.equal(out.trim(), "detect");
 });
 
 test("LocalModel.load reads the metadata", async () => {
