@@ -168,6 +168,7 @@ async function coldStart(browser, rt, server, external) {
     nc: String(COLD_MODEL.nc),
     task: COLD_MODEL.task,
     pkg: `/${rt.pkg ?? PKGS[0]}/`,
+    ...(rt.build ? { build: rt.build } : {}),
     conf: String(PREDICT.conf),
     iou: String(PREDICT.iou),
   });
@@ -395,7 +396,8 @@ function render(r) {
   L.push(`| inference ours / ort-web 1 thread ≤ 0.8 | ${ratios.map((q) => `${q.x.model.id} ${q.x.image.id} ${f2(q.v)}`).join("; ")} (worst ${f2(worstRatio)}) | ${met(worstRatio <= 0.8)} |`);
   L.push(`| pre+post ≤ 4 ms, detect 640 | ${det.map((x) => `${x.model.id} ${x.image.id} ${f1(x.med.ours.prepost)}`).join("; ")} ms (worst ${f1(detPP)}) | ${met(detPP <= 4)} |`);
   L.push(`| pre+post ≤ 15 ms, segment 640 | ${seg.map((x) => `${x.model.id} ${x.image.id} ${f1(x.med.ours.prepost)}`).join("; ")} ms (worst ${f1(segPP)}) | ${met(segPP <= 15)} |`);
-  L.push(`| our wasm ≤ 2 MB gzip | ${mb(oursGz)} MB (${oursGz} bytes, gzip -9 of pkg/yolo_wasm_bg.wasm) | ${met(oursGz <= 2e6)} |`);
+  const oursFiles = (r.wasm.ours ?? []).map((x) => x.path).join(" + ");
+  L.push(`| our wasm ≤ 2 MB gzip | ${mb(oursGz)} MB (${oursGz} bytes, gzip -9 of ${oursFiles}, the file the default \`init()\` loaded) | ${met(oursGz <= 2e6)} |`);
   return L.join("\n");
 }
 
