@@ -1,4 +1,4 @@
-//! Our own WebAssembly SIMD f32 matrix-multiply micro-kernels, plugged into tract-linalg's kernel
+//! Our own WebAssembly SIMD f32 matrix-multiply micro-kernel, plugged into tract-linalg's kernel
 //! registry (issue 6, BENCHMARKS.md "Levers", I7).
 //!
 //! tract 0.23.9 runs every f32 GEMM of a YOLO convolution in its `wasm_f32_8x8` kernel: 16
