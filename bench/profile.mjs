@@ -7,6 +7,7 @@
 //                          [--image tests/fixtures/images/bus.jpg] [--runs 5] [--top 40]
 import { chromium } from "playwright-core";
 import { serve } from "./server.mjs";
+import { BASE_ARGS, CHROMIUM, OFFLINE } from "../scripts/chromium.mjs";
 
 const argv = process.argv.slice(2);
 const opt = (name, dflt) => {
@@ -39,10 +40,10 @@ const GROUPS = [
 
 const server = await serve();
 const browser = await chromium.launch({
-  executablePath: process.env.CHROMIUM ?? "/usr/bin/chromium",
+  executablePath: CHROMIUM,
   headless: true,
   chromiumSandbox: false,
-  args: ["--no-sandbox", "--headless", "--disable-gpu", "--disable-dev-shm-usage", "--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE 127.0.0.1"],
+  args: [...BASE_ARGS, ...OFFLINE],
 });
 const page = await browser.newPage();
 await page.goto(`${server.url}/bench/index.html?runtime=ours&threads=1&pkg=/${PKG}/`);

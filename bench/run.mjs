@@ -16,6 +16,7 @@ import { join } from "node:path";
 import { gzipSync } from "node:zlib";
 import { chromium } from "playwright-core";
 import { ROOT, serve } from "./server.mjs";
+import { BASE_ARGS, CHROMIUM, NO_THROTTLING, OFFLINE } from "../scripts/chromium.mjs";
 
 const argv = process.argv.slice(2);
 const flag = (name) => argv.includes(name);
@@ -28,7 +29,6 @@ const RUNS = opt("--runs", QUICK ? 3 : 10);
 const WARMUP = opt("--warmup", QUICK ? 1 : 3);
 const COLD = opt("--cold", QUICK ? 1 : 3);
 const WRITE = !flag("--no-write") && !QUICK && !["--runtimes", "--models", "--images", "--pkg", "--pkgs"].some(flag);
-const CHROMIUM = process.env.CHROMIUM ?? "/usr/bin/chromium";
 const list = (name) => {
   const i = argv.indexOf(name);
   return i >= 0 ? argv[i + 1].split(",") : null;
@@ -75,20 +75,11 @@ const COLD_MODEL = MODELS[0];
 const COLD_IMAGE = IMAGES[0];
 
 const ARGS = [
-  "--no-sandbox",
-  "--headless",
-  "--disable-gpu",
-  "--disable-dev-shm-usage",
-  "--disable-background-networking",
-  "--disable-component-update",
-  "--no-first-run",
+  ...BASE_ARGS,
   // performance.memory without bucketing; no throttling of the pages not in front.
   "--enable-precise-memory-info",
-  "--disable-background-timer-throttling",
-  "--disable-renderer-backgrounding",
-  "--disable-backgrounding-occluded-windows",
-  // Nothing but the local server can be reached.
-  "--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE 127.0.0.1",
+  ...NO_THROTTLING,
+  ...OFFLINE,
 ];
 
 const median = (xs) => {

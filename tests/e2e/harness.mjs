@@ -6,10 +6,10 @@ import { existsSync, mkdirSync, readFileSync, rmSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { chromium } from "playwright-core";
+import { BASE_ARGS, CHROMIUM, NO_THROTTLING, OFFLINE } from "../../scripts/chromium.mjs";
 
 export const ROOT = join(dirname(fileURLToPath(import.meta.url)), "..", "..");
 export const SCREENSHOTS = join(ROOT, "tests", "e2e", "screenshots");
-const CHROMIUM = process.env.CHROMIUM ?? "/usr/bin/chromium";
 const BIN = join(ROOT, "target", "release", "yolo-wasm");
 
 export const log = (...a) => console.error(`[e2e ${new Date().toISOString().slice(11, 19)}]`, ...a);
@@ -75,21 +75,12 @@ export async function launchBrowser() {
     executablePath: CHROMIUM,
     headless: true,
     args: [
-      "--no-sandbox",
-      "--headless",
-      "--disable-gpu",
-      "--disable-dev-shm-usage",
-      "--disable-background-networking",
-      "--disable-component-update",
-      "--no-first-run",
+      ...BASE_ARGS,
       // A page in a background tab would otherwise have its rAF and timers throttled.
-      "--disable-background-timer-throttling",
-      "--disable-renderer-backgrounding",
-      "--disable-backgrounding-occluded-windows",
+      ...NO_THROTTLING,
       // A synthetic camera (a moving test pattern); contexts grant or refuse it (openPage).
       "--use-fake-device-for-media-stream",
-      // Nothing but the local server can be reached.
-      "--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE 127.0.0.1",
+      ...OFFLINE,
     ],
   });
 }
