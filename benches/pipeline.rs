@@ -14,6 +14,7 @@ mod native {
     use criterion::{criterion_group, BenchmarkId, Criterion, Throughput};
     use std::hint::black_box;
     use std::path::PathBuf;
+    use yolo_wasm::model::session::softmax_last_axis;
     use yolo_wasm::model::{Output, Session};
     use yolo_wasm::pipeline::contours::mask_polygon;
     use yolo_wasm::pipeline::decode::{dense_candidates, Table};
@@ -190,35 +191,6 @@ mod native {
         let model = onnx.model_for_path(path).unwrap();
         let fact = InferenceFact::dt_shape(f32::datum_type(), tvec!(1, 3, 640, 640));
         model.with_input_fact(0, fact).unwrap().into_typed().unwrap()
-    }
-
-    /// Every Softmax over one non-trailing axis becomes move-axis → Softmax over the last axis →
-    /// move-axis back: tract 0.23.9 runs non-trailing softmaxes lane by lane through ndarray
-    /// (YOLO's DFL softmax, axis 1 of [4, 16, 8400]), trailing ones with its row kernels.
-    fn softmax_last_axis(
-        mut model: tract_onnx::prelude::TypedModel,
-    ) -> tract_onnx::prelude::TractResult<tract_onnx::prelude::TypedModel> {
-        use tract_onnx::prelude::*;
-        use tract_onnx::tract_core::ops::change_axes::AxisOp;
-        use tract_onnx::tract_core::ops::nn::Softmax;
-        for id in model.eval_order()? {
-            let node = model.node(id);
-            let Some(op) = node.op_as::<Softmax>() else { continue };
-            let rank = model.outlet_fact(node.inputs[0])?.rank();
-            let &[axis] = op.axes.as_slice() else { continue };
-            if axis + 1 == rank {
-                continue;
-            }
-            let (name, op, input) = (node.name.clone(), op.clone(), node.inputs[0]);
-            let mut patch = TypedModelPatch::default();
-            let x = patch.tap_model(&model, input)?;
-            let x = patch.wire_node(format!("{name}.to_last"), AxisOp::Move(axis, rank - 1), &[x])?;
-            let x = patch.wire_node(format!("{name}.last"), Softmax { axes: tvec!(rank - 1), ..op }, &x)?;
-            let x = patch.wire_node(format!("{name}.from_last"), AxisOp::Move(rank - 1, axis), &x)?;
-            patch.shunt_outside(&model, id.into(), x[0])?;
-            patch.apply(&mut model)?;
-        }
-        Ok(model)
     }
 
     fn median(mut v: Vec<f64>) -> f64 {

@@ -283,7 +283,7 @@ mod tests {
                 item_size: 4,
             };
             let mut addend_buf = addend.clone();
-            let cases: Vec<(&str, F<f32>, Reference)> = vec![
+            let mut cases: Vec<(&str, F<f32>, Reference)> = vec![
                 ("scalar min", F::ScalarMin(0.5), Box::new(|_, _, a| 0.5f32.min(a))),
                 ("scalar max", F::ScalarMax(0.5), Box::new(|_, _, a| 0.5f32.max(a))),
                 ("scalar add", F::ScalarAdd(0.25), Box::new(|_, _, a| 0.25 + a)),
@@ -291,102 +291,6 @@ mod tests {
                 ("scalar sub", F::ScalarSub(0.75), Box::new(|_, _, a| 0.75 - a)),
                 ("scalar subf", F::ScalarSubF(0.75), Box::new(|_, _, a| a - 0.75)),
                 ("leaky relu", F::LeakyRelu(0.125), Box::new(|_, _, a| if a > 0.0 { a } else { 0.125 * a })),
-                (
-                    "row min",
-                    F::PerRowMin(rows.as_ptr()),
-                    Box::new({
-                        let r = rows.clone();
-                        move |i, _, a| r[i].min(a)
-                    }),
-                ),
-                (
-                    "row max",
-                    F::PerRowMax(rows.as_ptr()),
-                    Box::new({
-                        let r = rows.clone();
-                        move |i, _, a| r[i].max(a)
-                    }),
-                ),
-                (
-                    "row add",
-                    F::PerRowAdd(rows.as_ptr()),
-                    Box::new({
-                        let r = rows.clone();
-                        move |i, _, a| r[i] + a
-                    }),
-                ),
-                (
-                    "row mul",
-                    F::PerRowMul(rows.as_ptr()),
-                    Box::new({
-                        let r = rows.clone();
-                        move |i, _, a| r[i] * a
-                    }),
-                ),
-                (
-                    "row sub",
-                    F::PerRowSub(rows.as_ptr()),
-                    Box::new({
-                        let r = rows.clone();
-                        move |i, _, a| r[i] - a
-                    }),
-                ),
-                (
-                    "row subf",
-                    F::PerRowSubF(rows.as_ptr()),
-                    Box::new({
-                        let r = rows.clone();
-                        move |i, _, a| a - r[i]
-                    }),
-                ),
-                (
-                    "col min",
-                    F::PerColMin(cols.as_ptr()),
-                    Box::new({
-                        let c = cols.clone();
-                        move |_, j, a| c[j].min(a)
-                    }),
-                ),
-                (
-                    "col max",
-                    F::PerColMax(cols.as_ptr()),
-                    Box::new({
-                        let c = cols.clone();
-                        move |_, j, a| c[j].max(a)
-                    }),
-                ),
-                (
-                    "col add",
-                    F::PerColAdd(cols.as_ptr()),
-                    Box::new({
-                        let c = cols.clone();
-                        move |_, j, a| c[j] + a
-                    }),
-                ),
-                (
-                    "col mul",
-                    F::PerColMul(cols.as_ptr()),
-                    Box::new({
-                        let c = cols.clone();
-                        move |_, j, a| c[j] * a
-                    }),
-                ),
-                (
-                    "col sub",
-                    F::PerColSub(cols.as_ptr()),
-                    Box::new({
-                        let c = cols.clone();
-                        move |_, j, a| c[j] - a
-                    }),
-                ),
-                (
-                    "col subf",
-                    F::PerColSubF(cols.as_ptr()),
-                    Box::new({
-                        let c = cols.clone();
-                        move |_, j, a| a - c[j]
-                    }),
-                ),
                 ("shift left", F::ShiftLeft(3), Box::new(|_, _, a| 8.0 * a)),
                 (
                     "row·col products",
@@ -418,6 +322,23 @@ mod tests {
                     }),
                 ),
             ];
+            // Per-row and per-column operands: `acc = f(operand, acc)` with the same six `f`.
+            type Operand = fn(*const f32) -> F<f32>;
+            type Binary = fn(f32, f32) -> f32;
+            let binary: [(&str, Operand, &str, Operand, Binary); 6] = [
+                ("row min", F::PerRowMin, "col min", F::PerColMin, f32::min),
+                ("row max", F::PerRowMax, "col max", F::PerColMax, f32::max),
+                ("row add", F::PerRowAdd, "col add", F::PerColAdd, |x, a| x + a),
+                ("row mul", F::PerRowMul, "col mul", F::PerColMul, |x, a| x * a),
+                ("row sub", F::PerRowSub, "col sub", F::PerColSub, |x, a| x - a),
+                ("row subf", F::PerRowSubF, "col subf", F::PerColSubF, |x, a| a - x),
+            ];
+            for (row_name, per_row, col_name, per_col, f) in binary {
+                let r = rows.clone();
+                cases.push((row_name, per_row(rows.as_ptr()), Box::new(move |i, _, a| f(r[i], a))));
+                let c = cols.clone();
+                cases.push((col_name, per_col(cols.as_ptr()), Box::new(move |_, j, a| f(c[j], a))));
+            }
             for (name, op, reference) in cases {
                 // Starting from a loaded tile, and (for the product) from a cleared one.
                 for clear in [false, true] {

@@ -89,7 +89,8 @@ fn input_hw(proto: &tract_onnx::pb::ModelProto) -> Result<Option<(u32, u32)>> {
 /// by lane through ndarray views (YOLO's DFL softmax, axis 1 of [4, 16, 8400]: more than half of
 /// a YOLO11n inference) but a trailing one with its SIMD row kernel; the two moves cost ~1 ms.
 /// Applied after `into_optimized` because decluttering would fold the moves back into the op.
-fn softmax_last_axis(mut model: TypedModel) -> TractResult<TypedModel> {
+/// Public for the native per-op profile (`benches/pipeline.rs`).
+pub fn softmax_last_axis(mut model: TypedModel) -> TractResult<TypedModel> {
     use tract_onnx::tract_core::ops::change_axes::AxisOp;
     use tract_onnx::tract_core::ops::nn::Softmax;
     for id in model.eval_order()? {
