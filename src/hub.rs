@@ -2,137 +2,19 @@
 //! [`Response`] or a typed [`RemoteError`]. Pure logic (no I/O), shared by the wasm client and
 //! testable natively.
 //!
-//! - Status → code: 400/415/422 `invalid_argument`, 401 `unauthorized`, 403 `forbidden`, 404
-//!   `not_found`, 413 `payload_too_large`, 429 `rate_limited`, 503 `unavailable`, other 5xx
-//!   `server_error`, anything else unexpected `bad_response`.
+//! - Code: the body's own `code` when the registry ([`Code::parse`]) knows it (so `yolo-wasm
+//!   serve`'s `timeout`, `server_busy`, `model_forbidden`, … reach JS as sent); else from the
+//!   status ([`Code::from_status`]).
 //! - The server's message comes from `error`, `message`, `detail` or `details.message` of a JSON
 //!   body (HUB-family servers use all four), else from a short text body.
 //! - `Retry-After` is seconds or an HTTP-date; `X-RateLimit-Reset` a UNIX time or an ISO date.
 //! - A 200 body must parse into the HUB schema; otherwise `bad_response` says where it is wrong.
 
-use crate::error::Error;
+use crate::codes::Code;
+use crate::error::{RateLimit, RemoteError};
 use crate::schema::Response;
 use serde_json::Value;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
-
-/// Stable codes of remote failures.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum RemoteCode {
-    /// 400-class rejection of the request's fields or file.
-    InvalidArgument,
-    /// 401: missing or wrong API key.
-    Unauthorized,
-    /// 403: the key may not use this model or endpoint.
-    Forbidden,
-    /// 404: unknown model or endpoint.
-    NotFound,
-    /// 413: the upload is too large.
-    PayloadTooLarge,
-    /// 429: rate limit reached.
-    RateLimited,
-    /// 500-class server failure.
-    ServerError,
-    /// 503: the service is unavailable or overloaded.
-    Unavailable,
-    /// No HTTP answer at all (DNS, refused connection, CORS, offline).
-    Network,
-    /// The caller's timeout elapsed.
-    Timeout,
-    /// The caller's `AbortSignal` fired.
-    Aborted,
-    /// An answer that is not what the API promises.
-    BadResponse,
-}
-
-impl RemoteCode {
-    /// The code string (`err.code` in JS).
-    pub fn as_str(self) -> &'static str {
-        match self {
-            RemoteCode::InvalidArgument => "invalid_argument",
-            RemoteCode::Unauthorized => "unauthorized",
-            RemoteCode::Forbidden => "forbidden",
-            RemoteCode::NotFound => "not_found",
-            RemoteCode::PayloadTooLarge => "payload_too_large",
-            RemoteCode::RateLimited => "rate_limited",
-            RemoteCode::ServerError => "server_error",
-            RemoteCode::Unavailable => "unavailable",
-            RemoteCode::Network => "network",
-            RemoteCode::Timeout => "timeout",
-            RemoteCode::Aborted => "aborted",
-            RemoteCode::BadResponse => "bad_response",
-        }
-    }
-
-    /// The code of a non-2xx HTTP status.
-    pub fn from_status(status: u16) -> RemoteCode {
-        match status {
-            400 | 415 | 422 => RemoteCode::InvalidArgument,
-            401 => RemoteCode::Unauthorized,
-            403 => RemoteCode::Forbidden,
-            404 => RemoteCode::NotFound,
-            413 => RemoteCode::PayloadTooLarge,
-            429 => RemoteCode::RateLimited,
-            503 => RemoteCode::Unavailable,
-            500..=599 => RemoteCode::ServerError,
-            _ => RemoteCode::BadResponse,
-        }
-    }
-}
-
-/// `X-RateLimit-*` values of an answer, when present.
-#[derive(Debug, Clone, Copy, Default, PartialEq)]
-pub struct RateLimit {
-    /// Requests allowed per window.
-    pub limit: Option<u64>,
-    /// Requests left in the window.
-    pub remaining: Option<u64>,
-    /// When the window frees a slot, UNIX seconds.
-    pub reset: Option<f64>,
-}
-
-impl RateLimit {
-    /// Whether no header was present.
-    pub fn is_empty(&self) -> bool {
-        self.limit.is_none() && self.remaining.is_none() && self.reset.is_none()
-    }
-}
-
-/// A failed remote call.
-#[derive(Debug, Clone, PartialEq)]
-pub struct RemoteError {
-    /// What kind of failure.
-    pub code: RemoteCode,
-    /// HTTP status, when there was an answer.
-    pub status: Option<u16>,
-    /// Readable message (the server's own when it sent one).
-    pub message: String,
-    /// Seconds to wait before retrying (`Retry-After`), when given.
-    pub retry_after_seconds: Option<f64>,
-    /// Rate-limit headers, when given.
-    pub rate_limit: RateLimit,
-}
-
-impl RemoteError {
-    /// A failure without an HTTP answer.
-    pub fn new(code: RemoteCode, message: impl Into<String>) -> Self {
-        RemoteError {
-            code,
-            status: None,
-            message: message.into(),
-            retry_after_seconds: None,
-            rate_limit: RateLimit::default(),
-        }
-    }
-}
-
-impl std::fmt::Display for RemoteError {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        match self.status {
-            Some(s) => write!(f, "HTTP {s}: {}", self.message),
-            None => f.write_str(&self.message),
-        }
-    }
-}
 
 /// The headers this module reads, as the transport found them.
 #[derive(Debug, Clone, Default)]
@@ -157,16 +39,16 @@ pub fn interpret(status: u16, headers: &AnswerHeaders, body: &str, now: f64) -> 
     };
     if (200..300).contains(&status) {
         return validate(body).map_err(|message| RemoteError {
-            code: RemoteCode::BadResponse,
+            code: Code::BadResponse,
             status: Some(status),
             message,
             retry_after_seconds: None,
             rate_limit,
         });
     }
-    let code = RemoteCode::from_status(status);
+    let code = server_code(body).unwrap_or_else(|| Code::from_status(status));
     let message = server_message(body).unwrap_or_else(|| match code {
-        RemoteCode::BadResponse => format!("unexpected HTTP status {status}"),
+        Code::BadResponse => format!("unexpected HTTP status {status}"),
         _ => format!("the server answered {status} without a message"),
     });
     Err(RemoteError {
@@ -229,6 +111,14 @@ pub fn server_message(body: &str) -> Option<String> {
     (text.len() <= 300 && !text.starts_with('<')).then(|| text.to_string())
 }
 
+/// The body's `code`, when it is a JSON object whose `code` the registry knows and which is an
+/// error code of a failed answer (never `bad_response` / `aborted`, which only a client decides).
+pub fn server_code(body: &str) -> Option<Code> {
+    let v: Value = serde_json::from_str(body.trim()).ok()?;
+    let code = Code::parse(v.get("code")?.as_str()?)?;
+    (!matches!(code, Code::BadResponse | Code::Aborted | Code::Network)).then_some(code)
+}
+
 /// `Retry-After` as seconds from now: a non-negative number of seconds, or an HTTP-date.
 pub fn parse_retry_after(value: &str, now: f64) -> Option<f64> {
     let v = value.trim();
@@ -250,12 +140,6 @@ pub fn parse_reset(value: &str) -> Option<f64> {
 
 fn unix_seconds(t: SystemTime) -> f64 {
     t.duration_since(UNIX_EPOCH).unwrap_or(Duration::ZERO).as_secs_f64()
-}
-
-impl From<RemoteError> for Error {
-    fn from(e: RemoteError) -> Self {
-        Error::Remote(Box::new(e))
-    }
 }
 
 #[cfg(test)]
@@ -286,12 +170,27 @@ mod tests {
             (500, "server_error"),
             (502, "server_error"),
             (503, "unavailable"),
-            (504, "server_error"),
+            (504, "timeout"),
             (302, "bad_response"),
         ] {
             let err = interpret(status, &AnswerHeaders::default(), "", 0.0).unwrap_err();
             assert_eq!((err.code.as_str(), err.status), (code, Some(status)));
         }
+    }
+
+    #[test]
+    fn a_known_server_code_is_kept() {
+        let err = interpret(504, &AnswerHeaders::default(), r#"{"error":"no result","code":"timeout"}"#, 0.0);
+        assert_eq!(err.unwrap_err().code, Code::Timeout);
+        let busy = interpret(503, &AnswerHeaders::default(), r#"{"error":"busy","code":"server_busy"}"#, 0.0);
+        assert_eq!(busy.unwrap_err().code, Code::ServerBusy);
+        let forbidden = interpret(403, &AnswerHeaders::default(), r#"{"error":"no","code":"model_forbidden"}"#, 0.0);
+        assert_eq!(forbidden.unwrap_err().code, Code::ModelForbidden);
+        // Unknown or client-only codes fall back to the status.
+        let odd = interpret(500, &AnswerHeaders::default(), r#"{"error":"x","code":"weird"}"#, 0.0);
+        assert_eq!(odd.unwrap_err().code, Code::ServerError);
+        let spoof = interpret(500, &AnswerHeaders::default(), r#"{"error":"x","code":"bad_response"}"#, 0.0);
+        assert_eq!(spoof.unwrap_err().code, Code::ServerError);
     }
 
     #[test]
@@ -312,7 +211,7 @@ mod tests {
     #[test]
     fn rate_limit_answer_carries_retry_and_headers() {
         let err = interpret(429, &headers(Some("120")), r#"{"error":"Rate limit exceeded"}"#, 0.0).unwrap_err();
-        assert_eq!(err.code, RemoteCode::RateLimited);
+        assert_eq!(err.code, Code::RateLimited);
         assert_eq!(err.retry_after_seconds, Some(120.0));
         assert_eq!(err.rate_limit, RateLimit { limit: Some(100), remaining: Some(0), reset: Some(1764331200.0) });
         assert_eq!(err.message, "Rate limit exceeded");
@@ -334,10 +233,10 @@ mod tests {
         assert_eq!(interpret(200, &AnswerHeaders::default(), OK, 0.0).unwrap().images[0].shape, [10, 20]);
         let missing = OK.replace(r#""shape":[10,20],"#, "");
         let err = interpret(200, &AnswerHeaders::default(), &missing, 0.0).unwrap_err();
-        assert_eq!(err.code, RemoteCode::BadResponse);
+        assert_eq!(err.code, Code::BadResponse);
         assert!(err.message.contains("images[0]") && err.message.contains("shape"), "{}", err.message);
         let html = interpret(200, &AnswerHeaders::default(), "<html>hi</html>", 0.0).unwrap_err();
-        assert_eq!(html.code, RemoteCode::BadResponse);
+        assert_eq!(html.code, Code::BadResponse);
         let count = OK.replace(r#""imageCount":1"#, r#""imageCount":2"#);
         assert!(validate(&count).unwrap_err().contains("imageCount"));
         let conf = OK.replace(r#""confidence":0.5"#, r#""confidence":5"#);

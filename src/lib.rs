@@ -16,8 +16,10 @@
 
 #![warn(missing_docs)]
 
+pub mod codes;
 pub mod error;
 pub mod hub;
+pub mod limits;
 pub mod model;
 pub mod options;
 pub mod pipeline;
@@ -27,6 +29,7 @@ pub mod schema;
 #[cfg(target_arch = "wasm32")]
 pub mod web;
 
+pub use codes::Code;
 pub use error::{Error, Result};
 pub use model::{ModelInfo, Task};
 pub use options::PredictOptions;

@@ -10,7 +10,7 @@ fn load(rel: &str) -> Vec<u8> {
 }
 
 fn code_of(r: Result<YoloModel, Error>) -> &'static str {
-    r.map(|_| ()).unwrap_err().code()
+    r.map(|_| ()).unwrap_err().code().as_str()
 }
 
 #[test]

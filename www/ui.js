@@ -24,7 +24,19 @@ export function describeError(e) {
     case "network":
       return `Network error: ${msg}`;
     case "timeout":
+    case "request_timeout":
       return `Timed out: ${msg}`;
+    case "internal":
+      return `The inference engine hit a bug and was restarted; try again. (${msg})`;
+    case "image_too_large":
+      return `This image is too large: ${msg}`;
+    case "server_busy":
+    case "unavailable":
+      return `The endpoint is busy; retry in a moment.${http} (${msg})`;
+    case "model_forbidden":
+      return `Forbidden: this key may not use this model.${http} (${msg})`;
+    case "model_not_found":
+      return `No such model on the endpoint${http}: ${msg}`;
     case "invalid_model":
     case "not_yolo_model":
     case "unsupported_model":

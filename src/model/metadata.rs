@@ -2,6 +2,7 @@
 
 use super::pylit::{self, PyValue};
 use crate::error::{Error, Result};
+use crate::limits::MAX_MODEL_INPUT as MAX_IMGSZ;
 use serde::Serialize;
 use std::collections::BTreeMap;
 use std::fmt;
@@ -85,8 +86,6 @@ pub struct ModelInfo {
     pub description: Option<String>,
 }
 
-/// Largest export size accepted from metadata (guards allocations against corrupt metadata).
-pub const MAX_IMGSZ: u32 = 8192;
 /// Largest model stride accepted from metadata.
 pub const MAX_STRIDE: u32 = 256;
 

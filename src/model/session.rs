@@ -4,8 +4,9 @@
 //! (`dynamic=True`) get one plan per letterboxed input shape, built on first use with fully
 //! concrete shapes (tract optimises much better that way) and kept in a small cache.
 
-use super::metadata::{ModelInfo, MAX_IMGSZ};
+use super::metadata::ModelInfo;
 use crate::error::{Error, Result};
+use crate::limits::{MAX_MODEL_INPUT as MAX_IMGSZ, MAX_TENSOR_ELEMENTS};
 use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex};
 use tract_onnx::pb::tensor_shape_proto::dimension::Value as Dim;
@@ -82,6 +83,34 @@ fn input_hw(proto: &tract_onnx::pb::ModelProto) -> Result<Option<(u32, u32)>> {
         (Some(h), Some(w)) => Ok(Some((h, w))),
         _ => Ok(None),
     }
+}
+
+/// Refuses a graph with a tensor over [`MAX_TENSOR_ELEMENTS`] values (a corrupt or hostile model
+/// declaring a huge output or intermediate), before running it allocates that tensor. Symbolic
+/// shapes cannot remain once the input is fixed; one that does is refused too.
+fn check_tensor_sizes(model: &TypedModel, h: u32, w: u32) -> Result<()> {
+    for node in model.nodes() {
+        for (slot, outlet) in node.outputs.iter().enumerate() {
+            let volume = outlet.fact.shape.as_concrete().map(|s| s.iter().try_fold(1usize, |v, &d| v.checked_mul(d)));
+            match volume {
+                Some(Some(v)) if v <= MAX_TENSOR_ELEMENTS => {}
+                Some(_) => {
+                    return Err(Error::UnsupportedModel(format!(
+                        "tensor `{}`:{slot} of shape {:?} for a {h}×{w} input has more than the limit of \
+                         {MAX_TENSOR_ELEMENTS} values",
+                        node.name, outlet.fact.shape
+                    )))
+                }
+                None => {
+                    return Err(Error::UnsupportedModel(format!(
+                        "tensor `{}`:{slot} has no fixed shape ({:?}) for a {h}×{w} input",
+                        node.name, outlet.fact.shape
+                    )))
+                }
+            }
+        }
+    }
+    Ok(())
 }
 
 /// Every Softmax over one axis that is not the last becomes move-axis → Softmax over the last
@@ -167,6 +196,7 @@ impl Session {
             .and_then(softmax_last_axis)
             .and_then(|m| m.into_runnable())
             .map_err(|e| invalid(format!("cannot prepare the graph for a {h}×{w} input: {e:#}")))?;
+        check_tensor_sizes(plan.model(), h, w)?;
         if plans.len() >= PLAN_CACHE {
             plans.remove(0);
         }

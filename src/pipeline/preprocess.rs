@@ -26,11 +26,10 @@ pub struct Pixels<'a> {
 }
 
 impl<'a> Pixels<'a> {
-    /// Wraps a buffer, checking its size.
+    /// Wraps a buffer, checking its size against the buffer and the image limits
+    /// ([`crate::limits::check_image_size`]).
     pub fn new(width: u32, height: u32, channels: u8, data: &'a [u8]) -> Result<Self> {
-        if width == 0 || height == 0 {
-            return Err(Error::InvalidImage(format!("image has no pixels ({width}×{height})")));
-        }
+        crate::limits::check_image_size(width, height)?;
         if channels != 3 && channels != 4 {
             return Err(Error::InvalidImage(format!("expected 3 (RGB) or 4 (RGBA) channels, got {channels}")));
         }

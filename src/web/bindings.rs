@@ -1,7 +1,7 @@
 //! `LocalModel`: an ONNX export run in the browser, answering in the HUB JSON.
 
 use super::errors::to_js;
-use super::{js_options, loader, source};
+use super::{guard, js_options, loader, source};
 use crate::pipeline::preprocess::Pixels;
 use crate::pipeline::YoloModel;
 use serde::Serialize;
@@ -24,18 +24,20 @@ pub struct LocalModel {
 impl LocalModel {
     /// Loads an Ultralytics ONNX export from a URL, `ArrayBuffer`, `Uint8Array` or `Blob`/`File`.
     /// Rejects with a `YoloError` (`invalid_model`, `not_yolo_model`, `unsupported_model`,
-    /// `network`, `invalid_argument`).
-    pub async fn load(
-        #[wasm_bindgen(unchecked_param_type = "ModelSource")] source: JsValue,
-    ) -> Result<LocalModel, JsValue> {
-        let (bytes, name) = loader::model_bytes(&source).await.map_err(to_js)?;
-        let model = YoloModel::load(&bytes, name).map_err(to_js)?;
-        Ok(LocalModel { inner: Rc::new(model) })
+    /// `network`, `invalid_argument`, `internal`).
+    #[wasm_bindgen(unchecked_return_type = "Promise<LocalModel>")]
+    pub fn load(#[wasm_bindgen(unchecked_param_type = "ModelSource")] source: JsValue) -> js_sys::Promise {
+        guard::promise(async move {
+            let (bytes, name) = loader::model_bytes(&source).await.map_err(to_js)?;
+            let model = guard::sync(move || YoloModel::load(&bytes, name)).and_then(|r| r).map_err(to_js)?;
+            Ok(LocalModel { inner: Rc::new(model) }.into())
+        })
     }
 
     /// The model's metadata: task, class names, export size, stride…
     #[wasm_bindgen(getter, unchecked_return_type = "ModelInfo")]
     pub fn info(&self) -> Result<JsValue, JsValue> {
+        guard::check()?;
         to_value(self.inner.info())
     }
 
@@ -46,12 +48,17 @@ impl LocalModel {
     pub fn predict(&self, source: JsValue, options: Option<JsValue>) -> js_sys::Promise {
         let model = self.inner.clone();
         let options = js_options::parse(&options.unwrap_or(JsValue::UNDEFINED));
-        wasm_bindgen_futures::future_to_promise(async move {
+        guard::promise(async move {
             let options = options.map_err(to_js)?;
             let rgba = source::pixels(&source).await.map_err(to_js)?;
-            let px = Pixels::new(rgba.width, rgba.height, 4, &rgba.data).map_err(to_js)?;
-            let image = model.predict(&px, &options).map_err(to_js)?;
-            to_value(&model.response(vec![image]))
+            let response = guard::sync(move || {
+                let px = Pixels::new(rgba.width, rgba.height, 4, &rgba.data)?;
+                let image = model.predict(&px, &options)?;
+                Ok(model.response(vec![image]))
+            })
+            .and_then(|r: crate::Result<_>| r)
+            .map_err(to_js)?;
+            to_value(&response)
         })
     }
 }

@@ -11,7 +11,7 @@ pub fn to_js(e: Error) -> JsValue {
     err.set_name("YoloError");
     let obj: &JsValue = err.as_ref();
     // Setting plain data properties on a fresh Error object cannot fail.
-    let _ = Reflect::set(obj, &"code".into(), &e.code().into());
+    let _ = Reflect::set(obj, &"code".into(), &e.code().as_str().into());
     match &e {
         Error::InvalidArgument { field, .. } => {
             let _ = Reflect::set(obj, &"field".into(), &field.as_str().into());

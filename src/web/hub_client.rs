@@ -9,8 +9,10 @@ use super::bindings::to_value;
 use super::errors::{describe, to_js};
 use super::js_options::{self, Fields, MAX_RETRIES};
 use super::source;
+use crate::codes::Code;
+use crate::error::RemoteError;
 use crate::error::{Error, Result};
-use crate::hub::{self, AnswerHeaders, RemoteCode, RemoteError};
+use crate::hub::{self, AnswerHeaders};
 use crate::options::PredictOptions;
 use crate::schema::Response;
 use gloo_net::http::{Request, Response as HttpResponse};
@@ -46,6 +48,7 @@ impl HubClient {
     pub fn new(
         #[wasm_bindgen(unchecked_param_type = "HubClientOptions")] options: JsValue,
     ) -> Result<HubClient, JsValue> {
+        super::guard::check()?;
         Config::parse(&options).map(|c| HubClient { config: Rc::new(c) }).map_err(to_js)
     }
 
@@ -61,7 +64,7 @@ impl HubClient {
     pub fn predict(&self, source: JsValue, options: Option<JsValue>) -> js_sys::Promise {
         let config = self.config.clone();
         let options = js_options::parse_remote(&options.unwrap_or(JsValue::UNDEFINED));
-        wasm_bindgen_futures::future_to_promise(async move {
+        super::guard::promise(async move {
             let options = options.map_err(to_js)?;
             let response = config.predict(&source, options).await.map_err(to_js)?;
             to_value(&response)
@@ -106,7 +109,7 @@ impl Config {
             ));
         }
         if opts.signal.as_ref().is_some_and(AbortSignal::aborted) {
-            return Err(RemoteError::new(RemoteCode::Aborted, "the request was aborted before it was sent").into());
+            return Err(RemoteError::new(Code::Aborted, "the request was aborted before it was sent").into());
         }
         let (file, filename) = source::upload(source).await?;
         let retries = opts.retries.unwrap_or(self.retries);
@@ -119,7 +122,7 @@ impl Config {
                     let wait = e.retry_after_seconds.unwrap_or(f64::from(1u32 << attempt.min(5)));
                     gloo_timers::future::sleep(std::time::Duration::from_secs_f64(wait.min(300.0))).await;
                     if opts.signal.as_ref().is_some_and(AbortSignal::aborted) {
-                        return Err(RemoteError::new(RemoteCode::Aborted, "the request was aborted").into());
+                        return Err(RemoteError::new(Code::Aborted, "the request was aborted").into());
                     }
                 }
                 other => return other.map_err(Error::from),
@@ -129,7 +132,7 @@ impl Config {
 
     /// One POST with its timeout and the caller's signal.
     async fn attempt(&self, form: FormData, signal: Option<&AbortSignal>) -> Result<Response, RemoteError> {
-        let ctl = AbortController::new().map_err(|e| RemoteError::new(RemoteCode::Network, describe(&e)))?;
+        let ctl = AbortController::new().map_err(|e| RemoteError::new(Code::Network, describe(&e)))?;
         let timed_out = Rc::new(Cell::new(false));
         let _timer = {
             let (ctl, flag) = (ctl.clone(), timed_out.clone());
@@ -140,25 +143,22 @@ impl Config {
         };
         let _link = signal.map(|s| Link::new(s, &ctl));
         if signal.is_some_and(AbortSignal::aborted) {
-            return Err(RemoteError::new(RemoteCode::Aborted, "the request was aborted before it was sent"));
+            return Err(RemoteError::new(Code::Aborted, "the request was aborted before it was sent"));
         }
         let stopped = |e: String| -> RemoteError {
             if timed_out.get() {
-                RemoteError::new(
-                    RemoteCode::Timeout,
-                    format!("no answer from {} within {} ms", self.url, self.timeout_ms),
-                )
+                RemoteError::new(Code::Timeout, format!("no answer from {} within {} ms", self.url, self.timeout_ms))
             } else if signal.is_some_and(AbortSignal::aborted) {
-                RemoteError::new(RemoteCode::Aborted, "the request was aborted")
+                RemoteError::new(Code::Aborted, "the request was aborted")
             } else {
-                RemoteError::new(RemoteCode::Network, format!("cannot reach {}: {e}", self.url))
+                RemoteError::new(Code::Network, format!("cannot reach {}: {e}", self.url))
             }
         };
         let request = Request::post(&self.url)
             .header("x-api-key", &self.api_key)
             .abort_signal(Some(&ctl.signal()))
             .body(form)
-            .map_err(|e| RemoteError::new(RemoteCode::Network, e.to_string()))?;
+            .map_err(|e| RemoteError::new(Code::Network, e.to_string()))?;
         let resp = request.send().await.map_err(|e| stopped(e.to_string()))?;
         let headers = answer_headers(&resp);
         let body = resp.text().await.map_err(|e| stopped(e.to_string()))?;
@@ -168,8 +168,8 @@ impl Config {
 
 /// Rate limits, overload and transient server or network failures are worth retrying.
 fn retryable(e: &RemoteError) -> bool {
-    matches!(e.code, RemoteCode::RateLimited | RemoteCode::Unavailable | RemoteCode::Network)
-        || (e.code == RemoteCode::ServerError && matches!(e.status, Some(502) | Some(504)))
+    matches!(e.code, Code::RateLimited | Code::Unavailable | Code::ServerBusy | Code::Network)
+        || matches!(e.status, Some(502) | Some(504))
 }
 
 fn form(file: &web_sys::Blob, filename: &str, model: Option<&str>, o: &PredictOptions) -> Result<FormData> {

@@ -6,6 +6,7 @@
 mod bindings;
 mod draw;
 mod errors;
+mod guard;
 mod hub_client;
 mod js_options;
 mod loader;
@@ -18,10 +19,30 @@ pub use hub_client::HubClient;
 
 use wasm_bindgen::prelude::*;
 
-/// Runs once when the module is instantiated: readable panic messages in the console (a
-/// panic is a bug; every input-derived failure is a `YoloError`).
+/// Runs once when the module is instantiated: readable panic messages in the console, and the
+/// trap guard ([`guard`]: a panic is a bug; every input-derived failure is a `YoloError`, and a
+/// bug rejects with `internal` instead of hanging).
 #[wasm_bindgen(start, skip_typescript)]
 fn start() {
-    console_error_panic_hook::set_once();
+    guard::install();
     crate::model::gemm::link();
+}
+
+/// Test builds only (`--features test-hooks`): a call that fails the way a bug would, to test
+/// that its promise still settles. `kind`: `"panic"` (a Rust panic in the synchronous part),
+/// `"trap"` (a WebAssembly `unreachable` there), `"async-trap"` (`unreachable` in the async part,
+/// outside the trampoline).
+#[cfg(feature = "test-hooks")]
+#[wasm_bindgen(js_name = "__testTrap", skip_typescript)]
+pub fn test_trap(kind: String) -> js_sys::Promise {
+    guard::promise(async move {
+        // Yield once, as real work does (the failure then happens inside the futures queue).
+        let _ = wasm_bindgen_futures::JsFuture::from(js_sys::Promise::resolve(&JsValue::NULL)).await;
+        match kind.as_str() {
+            "panic" => guard::sync(|| panic!("test panic on purpose")).map_err(errors::to_js),
+            "trap" => guard::sync(|| core::arch::wasm32::unreachable()).map_err(errors::to_js),
+            "async-trap" => core::arch::wasm32::unreachable(),
+            _ => Ok(JsValue::UNDEFINED),
+        }
+    })
 }

@@ -93,6 +93,7 @@ fn read_back(
     if w == 0 || h == 0 {
         return Err(bad(format!("the image has no pixels ({w}×{h}); is it loaded?")));
     }
+    crate::limits::check_image_size(w, h)?;
     let (_canvas, ctx) = offscreen_2d(w, h)?;
     draw(&ctx).map_err(js_err("drawImage"))?;
     let data = ctx.get_image_data(0.0, 0.0, w as f64, h as f64).map_err(js_err("getImageData"))?;
@@ -110,6 +111,7 @@ async fn bitmap_pixels(src: BitmapSource<'_>) -> Result<Rgba> {
 /// Reads RGBA pixels from any supported image source.
 pub async fn pixels(src: &JsValue) -> Result<Rgba> {
     if let Some(img) = src.dyn_ref::<ImageData>() {
+        crate::limits::check_image_size(img.width(), img.height())?;
         return Ok(Rgba { width: img.width(), height: img.height(), data: img.data().0 });
     }
     if let Some(bmp) = src.dyn_ref::<ImageBitmap>() {

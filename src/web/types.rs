@@ -79,11 +79,16 @@ export interface ResponseMetadata {
 export interface HubResponse { images: ImageResult[]; metadata: ResponseMetadata; }
 
 export type YoloErrorCode =
-  | "invalid_argument" | "invalid_model" | "not_yolo_model" | "unsupported_model"
-  | "invalid_image" | "inference_failed" | "network"
-  // HubClient only:
-  | "unauthorized" | "forbidden" | "not_found" | "payload_too_large" | "rate_limited"
-  | "server_error" | "unavailable" | "timeout" | "aborted" | "bad_response";
+  // The caller's input, the model, the engine (LocalModel, and HubClient's own checks):
+  | "invalid_argument" | "invalid_image" | "image_too_large" | "invalid_model" | "not_yolo_model"
+  | "unsupported_model" | "inference_failed" | "internal"
+  // Transport (HubClient; `network` also for LocalModel.load from a URL):
+  | "network" | "timeout" | "aborted" | "bad_response"
+  // HTTP answers of the HUB API and of `yolo-wasm serve` (the server's own code is kept):
+  | "unauthorized" | "forbidden" | "model_forbidden" | "not_found" | "model_not_found"
+  | "method_not_allowed" | "request_timeout" | "payload_too_large" | "missing_file"
+  | "invalid_multipart" | "invalid_body" | "video_not_supported" | "rate_limited"
+  | "server_error" | "unavailable" | "server_busy";
 
 /** `new HubClient(options)`. */
 export interface HubClientOptions {

@@ -8,9 +8,10 @@
 
 use super::errors::ApiError;
 use axum::body::{Body, Bytes};
-use axum::http::{header, HeaderMap, StatusCode};
+use axum::http::{header, HeaderMap};
 use http_body_util::BodyExt;
 use std::time::Duration;
+use yolo_wasm::Code;
 
 /// Longest time spent throwing away the rest of a refused upload.
 pub const DISCARD_TIME: Duration = Duration::from_secs(10);
@@ -57,9 +58,8 @@ pub async fn read_limited(body: Body, headers: &HeaderMap, limit: usize) -> Resu
     let mut body = body;
     let mut buf = Vec::with_capacity(content_length(headers).map_or(64 << 10, |n| n as usize));
     while let Some(frame) = body.frame().await {
-        let frame = frame.map_err(|e| {
-            ApiError::new(StatusCode::BAD_REQUEST, "invalid_body", format!("Could not read the request body: {e}"))
-        })?;
+        let frame =
+            frame.map_err(|e| ApiError::new(Code::InvalidBody, format!("Could not read the request body: {e}")))?;
         if let Some(data) = frame.data_ref() {
             if buf.len() + data.len() > limit {
                 discard(body, &HeaderMap::new(), discard_cap(limit)).await;
@@ -80,7 +80,7 @@ mod tests {
         let ok = read_limited(Body::from(vec![1u8; 10]), &HeaderMap::new(), 10).await.unwrap();
         assert_eq!(ok.len(), 10);
         let err = read_limited(Body::from(vec![1u8; 11]), &HeaderMap::new(), 10).await.unwrap_err();
-        assert_eq!(err.status, StatusCode::PAYLOAD_TOO_LARGE);
+        assert_eq!(err.status, axum::http::StatusCode::PAYLOAD_TOO_LARGE);
         let mut h = HeaderMap::new();
         h.insert(header::CONTENT_LENGTH, 11.into());
         let err = read_limited(Body::from(vec![1u8; 11]), &h, 10).await.unwrap_err();

@@ -1,10 +1,11 @@
 //! The JSON error body of every failed request: `{"error": "<message>", "code": "<code>"}`, plus
-//! `"field"` for argument errors, with the HTTP status that goes with each code.
+//! `"field"` for argument errors, with the HTTP status that the registry ([`Code::status`]) gives
+//! each code.
 
 use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use serde::Serialize;
-use std::borrow::Cow;
+use yolo_wasm::Code;
 
 /// A request that failed: HTTP status, stable machine-readable code, readable message.
 #[derive(Debug, Clone, PartialEq)]
@@ -12,7 +13,7 @@ pub struct ApiError {
     /// HTTP status of the answer.
     pub status: StatusCode,
     /// Stable code (`invalid_argument`, `unauthorized`, `rate_limited`, …).
-    pub code: Cow<'static, str>,
+    pub code: Code,
     /// Readable message.
     pub message: String,
     /// The form field at fault, for argument errors.
@@ -30,33 +31,29 @@ struct Body<'a> {
 }
 
 impl ApiError {
-    /// An error with a status, a code and a message.
-    pub fn new(status: StatusCode, code: &'static str, message: impl Into<String>) -> Self {
-        ApiError { status, code: Cow::Borrowed(code), message: message.into(), field: None, retry_after: None }
+    /// An error with a code (its status from the registry) and a message.
+    pub fn new(code: Code, message: impl Into<String>) -> Self {
+        // Every registry status is a valid 4xx/5xx (tested in `yolo_wasm::codes`).
+        let status = StatusCode::from_u16(code.status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+        ApiError { status, code, message: message.into(), field: None, retry_after: None }
     }
 
     /// 400 `invalid_argument` naming the form field at fault.
     pub fn argument(field: &str, message: impl Into<String>) -> Self {
         let message = format!("invalid argument `{field}`: {}", message.into());
-        ApiError { field: Some(field.to_string()), ..Self::new(StatusCode::BAD_REQUEST, "invalid_argument", message) }
-    }
-
-    /// 400 with another code (`missing_file`, `invalid_multipart`, `invalid_image`, …).
-    pub fn bad_request(code: &'static str, message: impl Into<String>) -> Self {
-        Self::new(StatusCode::BAD_REQUEST, code, message)
+        ApiError { field: Some(field.to_string()), ..Self::new(Code::InvalidArgument, message) }
     }
 
     /// 401 `unauthorized`.
     pub fn unauthorized(message: impl Into<String>) -> Self {
-        Self::new(StatusCode::UNAUTHORIZED, "unauthorized", message)
+        Self::new(Code::Unauthorized, message)
     }
 
     /// 413 `payload_too_large`.
     pub fn too_large(limit_bytes: usize) -> Self {
         let mb = limit_bytes as f64 / (1024.0 * 1024.0);
         Self::new(
-            StatusCode::PAYLOAD_TOO_LARGE,
-            "payload_too_large",
+            Code::PayloadTooLarge,
             format!("Request body larger than the server's limit of {mb} MB (--max-body-mb)"),
         )
     }
@@ -67,22 +64,14 @@ impl ApiError {
         self
     }
 
-    /// Maps a core-crate error onto a status: the caller's input (arguments, image) is a 400;
-    /// a model that cannot be loaded or run is the server's problem, a 500.
+    /// A core-crate error with the registry's status for its code: the caller's input (arguments,
+    /// image) is a 4xx; a model that cannot be loaded or run is the server's problem, a 500.
     pub fn from_core(e: &yolo_wasm::Error) -> Self {
-        use yolo_wasm::Error as E;
-        let status = match e {
-            E::InvalidArgument { .. } | E::InvalidImage(_) => StatusCode::BAD_REQUEST,
-            E::InvalidModel(_) | E::NotYoloModel(_) | E::UnsupportedModel(_) | E::Inference(_) => {
-                StatusCode::INTERNAL_SERVER_ERROR
-            }
-            _ => StatusCode::BAD_GATEWAY,
-        };
         let field = match e {
-            E::InvalidArgument { field, .. } => Some(field.clone()),
+            yolo_wasm::Error::InvalidArgument { field, .. } => Some(field.clone()),
             _ => None,
         };
-        ApiError { status, code: Cow::Owned(e.code().to_string()), message: e.to_string(), field, retry_after: None }
+        ApiError { field, ..ApiError::new(e.code(), e.to_string()) }
     }
 }
 
@@ -100,7 +89,7 @@ impl From<yolo_wasm::Error> for ApiError {
 
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
-        let body = Body { error: &self.message, code: &self.code, field: self.field.as_deref() };
+        let body = Body { error: &self.message, code: self.code.as_str(), field: self.field.as_deref() };
         // Serialising three strings cannot fail; fall back to a fixed body all the same.
         let json =
             serde_json::to_vec(&body).unwrap_or_else(|_| br#"{"error":"internal error","code":"internal"}"#.to_vec());
@@ -122,7 +111,7 @@ mod tests {
     fn core_errors_map_to_statuses() {
         let e = ApiError::from(yolo_wasm::Error::invalid_argument("conf", "must be a number from 0.01 to 1, got 2"));
         assert_eq!(
-            (e.status, e.code.as_ref(), e.field.as_deref()),
+            (e.status, e.code.as_str(), e.field.as_deref()),
             (StatusCode::BAD_REQUEST, "invalid_argument", Some("conf"))
         );
         let e = ApiError::from(yolo_wasm::Error::UnsupportedModel("x".into()));

@@ -4,8 +4,9 @@
 use super::errors::ApiError;
 use axum::body::{Body, Bytes};
 use axum::extract::{FromRequest, Multipart, Request};
-use axum::http::{request::Parts, StatusCode};
+use axum::http::request::Parts;
 use yolo_wasm::options::{CONF_RANGE, IMGSZ_MAX, IMGSZ_MIN, IOU_RANGE};
+use yolo_wasm::Code;
 use yolo_wasm::PredictOptions;
 
 /// Extensions Ultralytics treats as video (`VID_FORMATS`).
@@ -38,7 +39,7 @@ pub struct PredictForm {
 }
 
 fn multipart_error(e: impl std::fmt::Display) -> ApiError {
-    ApiError::bad_request("invalid_multipart", format!("Could not read the multipart form: {e}"))
+    ApiError::new(Code::InvalidMultipart, format!("Could not read the multipart form: {e}"))
 }
 
 /// Parses a form field as a number; the message gives the field's range like
@@ -69,8 +70,8 @@ pub fn is_video(upload: &Upload) -> bool {
 pub async fn parse(parts: Parts, body: Bytes) -> Result<PredictForm, ApiError> {
     let request = Request::from_parts(parts, Body::from(body));
     let mut multipart = Multipart::from_request(request, &()).await.map_err(|e| {
-        ApiError::bad_request(
-            "invalid_multipart",
+        ApiError::new(
+            Code::InvalidMultipart,
             format!("Expected a multipart/form-data body with a `file` field ({})", e.body_text()),
         )
     })?;
@@ -107,12 +108,11 @@ pub async fn parse(parts: Parts, body: Bytes) -> Result<PredictForm, ApiError> {
         }
     }
     let file = file.ok_or_else(|| {
-        ApiError::bad_request("missing_file", "Missing `file`: send the image as the multipart field `file`")
+        ApiError::new(Code::MissingFile, "Missing `file`: send the image as the multipart field `file`")
     })?;
     if is_video(&file) {
         return Err(ApiError::new(
-            StatusCode::UNSUPPORTED_MEDIA_TYPE,
-            "video_not_supported",
+            Code::VideoNotSupported,
             "Video uploads are not supported: this server does not decode video. Send single images \
              (PNG, JPEG, WebP, BMP, TIFF), e.g. frames extracted from the video",
         ));

@@ -20,7 +20,7 @@ pub use config::{Config, ModelSource, ServeArgs};
 
 use admission::Admission;
 use axum::extract::{DefaultBodyLimit, State};
-use axum::http::{header, HeaderName, Method, StatusCode};
+use axum::http::{header, HeaderName, Method};
 use axum::response::{IntoResponse, Json, Redirect, Response};
 use axum::routing::{get, post};
 use axum::Router;
@@ -33,6 +33,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 use tokio::net::TcpListener;
 use tower_http::cors::{AllowOrigin, CorsLayer};
+use yolo_wasm::Code;
 
 /// Headers a browser page may read from our responses.
 pub const EXPOSED_HEADERS: [&str; 5] =
@@ -164,20 +165,16 @@ async fn root(State(state): State<Arc<AppState>>) -> Response {
     if state.www {
         return Redirect::temporary("/www/").into_response();
     }
-    ApiError::new(
-        StatusCode::METHOD_NOT_ALLOWED,
-        "method_not_allowed",
-        "POST a multipart form (model, file, imgsz, conf, iou) to / to run inference",
-    )
-    .into_response()
+    ApiError::new(Code::MethodNotAllowed, "POST a multipart form (model, file, imgsz, conf, iou) to / to run inference")
+        .into_response()
 }
 
 async fn not_found() -> ApiError {
-    ApiError::new(StatusCode::NOT_FOUND, "not_found", "No such path: POST / (or /predict) runs inference, GET /health")
+    ApiError::new(Code::NotFound, "No such path: POST / (or /predict) runs inference, GET /health")
 }
 
 async fn method_not_allowed() -> ApiError {
-    ApiError::new(StatusCode::METHOD_NOT_ALLOWED, "method_not_allowed", "Method not allowed on this path")
+    ApiError::new(Code::MethodNotAllowed, "Method not allowed on this path")
 }
 
 /// Completes on Ctrl-C or SIGTERM.

@@ -7,11 +7,11 @@
 //! Dedicated style (`--model FILE`): one model, loaded at start; the `model` field is ignored.
 
 use super::errors::ApiError;
-use axum::http::StatusCode;
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 use tokio::sync::OnceCell;
+use yolo_wasm::Code;
 use yolo_wasm::YoloModel;
 
 /// Prefix of HUB model URLs.
@@ -123,7 +123,7 @@ impl Models {
         .await
         {
             Ok(true) => Ok(()),
-            _ => Err(ApiError::new(StatusCode::NOT_FOUND, "model_not_found", format!("Model not found: {}", m.id))),
+            _ => Err(ApiError::new(Code::ModelNotFound, format!("Model not found: {}", m.id))),
         }
     }
 
@@ -143,11 +143,7 @@ impl Models {
             .get_or_try_init(|| async move {
                 match tokio::task::spawn_blocking(move || load_file(&path, name)).await {
                     Ok(loaded) => loaded.map(Arc::new).map_err(ApiError::from),
-                    Err(e) => Err(ApiError::new(
-                        StatusCode::INTERNAL_SERVER_ERROR,
-                        "internal",
-                        format!("model loading stopped: {e}"),
-                    )),
+                    Err(e) => Err(ApiError::new(Code::Internal, format!("model loading stopped: {e}"))),
                 }
             })
             .await?;
@@ -169,7 +165,7 @@ mod tests {
             ["", "../etc/passwd", "a/b", "..", "a..b", "x?api_key=1", "https://example.com/models/x", &"a".repeat(101)]
         {
             let e = parse_model_id(bad).unwrap_err();
-            assert_eq!((e.status, e.field.as_deref()), (StatusCode::BAD_REQUEST, Some("model")), "{bad}");
+            assert_eq!((e.status, e.field.as_deref()), (axum::http::StatusCode::BAD_REQUEST, Some("model")), "{bad}");
         }
     }
 }

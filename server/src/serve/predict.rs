@@ -11,12 +11,13 @@ use super::models::ModelRef;
 use super::rate_limit::{Bucket, RateStatus};
 use super::AppState;
 use axum::extract::{ConnectInfo, Request, State};
-use axum::http::{request::Parts, HeaderMap, StatusCode};
+use axum::http::{request::Parts, HeaderMap};
 use axum::response::{IntoResponse, Json, Response};
 use std::net::SocketAddr;
 use std::sync::Arc;
 use tokio::time::Instant;
 use yolo_wasm::schema::Response as HubResponse;
+use yolo_wasm::Code;
 use yolo_wasm::Pixels;
 
 /// The model id of a request, put in the response's extensions for the access log.
@@ -65,7 +66,7 @@ pub async fn predict(
     let mut response = match rate {
         Some(r) if !r.allowed => {
             body::discard(body, &parts.headers, body::discard_cap(state.max_body)).await;
-            ApiError::new(StatusCode::TOO_MANY_REQUESTS, "rate_limited", r.message()).into_response()
+            ApiError::new(Code::RateLimited, r.message()).into_response()
         }
         _ => handle(&state, caller, parts, body, started).await.unwrap_or_else(IntoResponse::into_response),
     };
@@ -102,18 +103,13 @@ async fn run(
     if let Caller::Key(i) = caller {
         let allowed = state.keys.as_ref().and_then(|k| k.entry(i)).and_then(|e| e.models.as_ref());
         if allowed.is_some_and(|ids| !ids.contains(&model.id)) {
-            return Err(ApiError::new(
-                StatusCode::FORBIDDEN,
-                "model_forbidden",
-                format!("This API key may not use model {}", model.id),
-            ));
+            return Err(ApiError::new(Code::ModelForbidden, format!("This API key may not use model {}", model.id)));
         }
     }
     state.models.check_exists(model).await?;
     let waiting = state.admission.try_enter().map_err(|_| {
         ApiError::new(
-            StatusCode::SERVICE_UNAVAILABLE,
-            "server_busy",
+            Code::ServerBusy,
             "Server busy: every inference slot is taken and the queue is full; retry shortly",
         )
         .retry_after(1)
@@ -122,8 +118,7 @@ async fn run(
     let timed_out = || {
         let secs = state.timeout.map_or(0.0, |t| t.as_secs_f64());
         ApiError::new(
-            StatusCode::GATEWAY_TIMEOUT,
-            "timeout",
+            Code::Timeout,
             format!("Inference did not finish within the server's timeout of {secs} s (--timeout-s)"),
         )
     };
@@ -147,9 +142,7 @@ async fn run(
             });
             match work.await {
                 Ok(r) => r.map_err(ApiError::from),
-                Err(e) => {
-                    Err(ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "internal", format!("inference stopped: {e}")))
-                }
+                Err(e) => Err(ApiError::new(Code::Internal, format!("inference stopped: {e}"))),
             }
         }
     });
@@ -157,9 +150,7 @@ async fn run(
         Some(d) => tokio::time::timeout_at(d, job).await.map_err(|_| timed_out())?,
         None => job.await,
     };
-    let mut response = joined.map_err(|e| {
-        ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "internal", format!("inference stopped: {e}"))
-    })??;
+    let mut response = joined.map_err(|e| ApiError::new(Code::Internal, format!("inference stopped: {e}")))??;
     let round3 = |s: f64| (s * 1e3).round() / 1e3;
     let meta = &mut response.metadata;
     meta.model = Some(model.reported.clone());
