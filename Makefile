@@ -22,10 +22,14 @@ test: setup
 test-native:
 	cargo test --release --workspace
 
+# `test-hooks` adds `__testTrap` (a panic / trap on purpose) for the trap tests; every wasm test
+# build uses it so the library is compiled once. Each trap test poisons its module for good, so
+# each has its own test binary.
+WASM_TEST := cargo test --release --target wasm32-unknown-unknown --features test-hooks
 test-web:
-	cargo test --release --target wasm32-unknown-unknown --lib
-	cargo test --release --target wasm32-unknown-unknown --test web --test web_worker
-	./scripts/with-test-server.sh cargo test --release --target wasm32-unknown-unknown --test web_hub
+	$(WASM_TEST) --lib
+	$(WASM_TEST) --test web --test web_worker --test web_trap --test web_trap_worker --test web_trap_async
+	./scripts/with-test-server.sh $(WASM_TEST) --test web_hub
 
 # The package as tests see it (release profile: reuses the test build).
 test-pkg: pkg

@@ -74,3 +74,41 @@ fn pinned_tract_version_is_reported() {
     let pin = format!("tract-onnx = {{ version = \"={}\"", yolo_wasm::pipeline::TRACT_VERSION);
     assert!(manifest.contains(&pin), "Cargo.toml must pin {pin}");
 }
+
+#[test]
+fn a_classifier_on_a_long_thin_image_computes_only_its_crop() {
+    // 16384×1 used to cost a full 3,670,016×224 resize (2.5 GB, 11 s); now the 224×224 window.
+    let model = YoloModel::load(&load("models/yolo11n-cls-shapes.onnx"), "cls").unwrap();
+    let px = vec![128u8; 16_384 * 3];
+    for (w, h) in [(16_384, 1), (1, 16_384)] {
+        let image = model.predict(&Pixels::new(w, h, 3, &px).unwrap(), &PredictOptions::default()).unwrap();
+        assert_eq!(image.shape, [h, w]);
+        assert_eq!(image.results.len(), 3);
+    }
+}
+
+#[test]
+fn images_over_the_limits_are_image_too_large_before_any_work() {
+    // The check reads only the declared size: an empty buffer shows nothing was allocated for it.
+    for (w, h) in [(16_385, 1), (1, 16_385), (8_000, 8_000)] {
+        let err = Pixels::new(w, h, 3, &[]).unwrap_err();
+        assert_eq!(err.code(), "image_too_large", "{w}×{h}: {err}");
+    }
+}
+
+#[test]
+fn a_model_declaring_a_huge_input_is_refused_at_load() {
+    // Metadata `imgsz` beyond the limit on a dynamic export (no fixed graph input).
+    let limit = yolo_wasm::limits::MAX_MODEL_INPUT;
+    let props: std::collections::BTreeMap<String, String> = [
+        ("task", "detect".to_string()),
+        ("names", "{0: 'a'}".to_string()),
+        ("imgsz", format!("[{}, {}]", limit + 1, limit + 1)),
+        ("stride", "32".to_string()),
+    ]
+    .into_iter()
+    .map(|(k, v)| (k.to_string(), v))
+    .collect();
+    let err = yolo_wasm::ModelInfo::from_props(&props, true).unwrap_err();
+    assert!(err.to_string().contains(&limit.to_string()), "{err}");
+}

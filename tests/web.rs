@@ -44,11 +44,13 @@ macro_rules! golden {
 // After the macros it uses (textual macro scope).
 #[path = "web/draw.rs"]
 mod draw_tests;
+#[path = "web/limits.rs"]
+mod limits;
 #[path = "web/tasks.rs"]
 mod tasks;
 
 async fn load(bytes: &[u8]) -> Result<LocalModel, JsValue> {
-    LocalModel::load(Uint8Array::from(bytes).into()).await
+    LocalModel::from_source(Uint8Array::from(bytes).into()).await
 }
 
 fn options(imgsz: u32, conf: f64, iou: f64) -> JsValue {
@@ -156,7 +158,7 @@ async fn static_model_image_data_and_html_image() {
 async fn canvases_and_model_url() {
     // The model by URL string (a blob: URL, fetched like any http(s) URL).
     let url = Url::create_object_url_with_blob(&blob(YOLO11N, "application/octet-stream")).unwrap();
-    let model = LocalModel::load(JsValue::from(url.as_str())).await.unwrap();
+    let model = LocalModel::from_source(JsValue::from(url.as_str())).await.unwrap();
     let data = common::image_data(image!("odd-333x517.png"));
     let want = golden!("yolo11n-shapes__odd-333x517__s640_c0.25_i0.45");
 
@@ -173,7 +175,7 @@ async fn canvases_and_model_url() {
     octx.put_image_data(&data, 0.0, 0.0).unwrap();
     check_case(&model, off.into(), options(640, 0.25, 0.45), want, "yolo11n odd OffscreenCanvas").await;
 
-    let missing = LocalModel::load(JsValue::from("blob:null/no-such-model")).await.map(|_| ()).unwrap_err();
+    let missing = LocalModel::from_source(JsValue::from("blob:null/no-such-model")).await.map(|_| ()).unwrap_err();
     assert_eq!(error_code(&missing).1, "network");
 }
 
@@ -231,7 +233,7 @@ async fn errors_are_typed() {
         assert_eq!(error_code(&err), ("YoloError".into(), code.into()));
         assert!(err.is_instance_of::<js_sys::Error>());
     }
-    let err = LocalModel::load(JsValue::from(42)).await.map(|_| ()).unwrap_err();
+    let err = LocalModel::from_source(JsValue::from(42)).await.map(|_| ()).unwrap_err();
     assert_eq!(error_code(&err).1, "invalid_argument");
 
     let bad = load(BAD_OUTPUT).await.unwrap();

@@ -94,7 +94,7 @@ fn expect_code(r: Result<Response, JsValue>, code: &str, status: Option<u16>) ->
 
 #[wasm_bindgen_test]
 async fn remote_equals_local() {
-    let local = LocalModel::load(Uint8Array::from(MODEL).into()).await.unwrap();
+    let local = LocalModel::from_source(Uint8Array::from(MODEL).into()).await.unwrap();
     let hub = client(KEY, &server(), None);
     for (bytes, mime, golden) in [
         (BUS, "image/jpeg", "yolo11n-shapes__bus__s640_c0.25_i0.45"),
@@ -120,6 +120,7 @@ async fn remote_equals_local() {
     common::compare(&a.images[0].results, &b.images[0].results, "ImageData as PNG").unwrap_or_else(|m| panic!("{m}"));
 }
 
+/// The endpoint's own codes (sent in its JSON bodies) reach JS as sent.
 #[wasm_bindgen_test]
 async fn http_errors_have_codes_statuses_and_messages() {
     let url = server();
@@ -127,18 +128,18 @@ async fn http_errors_have_codes_statuses_and_messages() {
     let e =
         expect_code(remote(&client("wrong-key", &url, None), img(), opts(MODEL_URL)).await, "unauthorized", Some(401));
     assert!(!field(&e, "message").as_string().unwrap_or_default().is_empty());
-    expect_code(remote(&client("restricted-key", &url, None), img(), opts(MODEL_URL)).await, "forbidden", Some(403));
+    expect_code(remote(&client("restricted-key", &url, None), img(), opts(MODEL_URL)).await, "model_forbidden", Some(403));
     let hub = client(KEY, &url, None);
-    expect_code(remote(&hub, img(), opts("no-such-model")).await, "not_found", Some(404));
+    expect_code(remote(&hub, img(), opts("no-such-model")).await, "model_not_found", Some(404));
     let e = expect_code(
         remote(&hub, blob(b"not an image", "image/png").into(), opts(MODEL_URL)).await,
-        "invalid_argument",
+        "invalid_image",
         Some(400),
     );
     console_log!("400 message: {:?}", field(&e, "message"));
     let big = vec![7u8; 5 << 20];
     expect_code(remote(&hub, blob(&big, "image/png").into(), opts(MODEL_URL)).await, "payload_too_large", Some(413));
-    expect_code(remote(&hub, img(), opts("bad-output")).await, "server_error", Some(500));
+    expect_code(remote(&hub, img(), opts("bad-output")).await, "unsupported_model", Some(500));
 
     let limited = client("limited-key", &url, None);
     for _ in 0..2 {
@@ -153,7 +154,7 @@ async fn http_errors_have_codes_statuses_and_messages() {
 }
 
 #[wasm_bindgen_test]
-async fn overload_gives_unavailable() {
+async fn overload_gives_server_busy() {
     // One inference at a time and a queue of 2: of 10 simultaneous requests some must be refused.
     let hub = client(KEY, &server(), None);
     let calls = Array::new();
@@ -161,13 +162,14 @@ async fn overload_gives_unavailable() {
         calls.push(&hub.predict(blob(BUS, "image/jpeg").into(), Some(opts(MODEL_URL))));
     }
     let settled = JsFuture::from(Promise::all_settled(&calls)).await.unwrap();
+    // The endpoint's own code (`server_busy`) is kept, not the status's generic `unavailable`.
     let (mut ok, mut unavailable) = (0, 0);
     for s in Array::from(&settled).iter() {
         if field(&s, "status").as_string().as_deref() == Some("fulfilled") {
             ok += 1;
         } else {
             let e = field(&s, "reason");
-            assert_eq!(field(&e, "code").as_string().as_deref(), Some("unavailable"), "{:?}", field(&e, "message"));
+            assert_eq!(field(&e, "code").as_string().as_deref(), Some("server_busy"), "{:?}", field(&e, "message"));
             assert_eq!(field(&e, "status").as_f64(), Some(503.0));
             unavailable += 1;
         }

@@ -33,7 +33,7 @@ async fn predict(model: &LocalModel, source: JsValue) -> Response {
 #[wasm_bindgen_test]
 async fn predicts_inside_a_worker() {
     assert!(web_sys::window().is_none(), "this test must run in a worker");
-    let model = LocalModel::load(Uint8Array::from(YOLO11N).into()).await.unwrap();
+    let model = LocalModel::from_source(Uint8Array::from(YOLO11N).into()).await.unwrap();
 
     let data = common::image_data(SQUARE);
     let ours = predict(&model, data.into()).await;
@@ -51,7 +51,7 @@ async fn predicts_inside_a_worker() {
 #[wasm_bindgen_test]
 async fn draws_on_an_offscreen_canvas_inside_a_worker() {
     assert!(web_sys::window().is_none(), "this test must run in a worker");
-    let model = LocalModel::load(Uint8Array::from(YOLO11N).into()).await.unwrap();
+    let model = LocalModel::from_source(Uint8Array::from(YOLO11N).into()).await.unwrap();
     let data = common::image_data(SQUARE);
     let v = JsFuture::from(model.predict(data.into(), None)).await.unwrap();
     let res: Response = serde_wasm_bindgen::from_value(v.clone()).unwrap();

@@ -225,3 +225,25 @@ impl Session {
             .collect()
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn source_of(shape: &[usize]) -> TypedModel {
+        let mut model = TypedModel::default();
+        model.add_source("x", f32::fact(shape)).unwrap();
+        model
+    }
+
+    #[test]
+    fn tensors_over_the_limit_are_refused_before_running() {
+        assert!(check_tensor_sizes(&source_of(&[1, 3, 640, 640]), 640, 640).is_ok());
+        assert!(check_tensor_sizes(&source_of(&[MAX_TENSOR_ELEMENTS]), 1, 1).is_ok());
+        let err = check_tensor_sizes(&source_of(&[2, MAX_TENSOR_ELEMENTS]), 1, 1).unwrap_err();
+        assert_eq!(err.code(), "unsupported_model");
+        assert!(err.to_string().contains(&MAX_TENSOR_ELEMENTS.to_string()), "{err}");
+        // A volume that overflows usize is refused, not wrapped.
+        assert!(check_tensor_sizes(&source_of(&[usize::MAX / 2, 4]), 1, 1).is_err());
+    }
+}

@@ -15,6 +15,9 @@ pub(super) fn to_value<T: Serialize>(v: &T) -> Result<JsValue, JsValue> {
 }
 
 /// A YOLO ONNX export loaded into tract, run locally: nothing leaves the machine.
+///
+/// `free()` (generated) releases the model's memory at once; otherwise it is released when the
+/// JS object is garbage-collected.
 #[wasm_bindgen]
 pub struct LocalModel {
     inner: Rc<YoloModel>,
@@ -27,11 +30,7 @@ impl LocalModel {
     /// `network`, `invalid_argument`, `internal`).
     #[wasm_bindgen(unchecked_return_type = "Promise<LocalModel>")]
     pub fn load(#[wasm_bindgen(unchecked_param_type = "ModelSource")] source: JsValue) -> js_sys::Promise {
-        guard::promise(async move {
-            let (bytes, name) = loader::model_bytes(&source).await.map_err(to_js)?;
-            let model = guard::sync(move || YoloModel::load(&bytes, name)).and_then(|r| r).map_err(to_js)?;
-            Ok(LocalModel { inner: Rc::new(model) }.into())
-        })
+        guard::promise(async move { LocalModel::from_source(source).await.map(JsValue::from) })
     }
 
     /// The model's metadata: task, class names, export size, stride…
@@ -60,5 +59,15 @@ impl LocalModel {
             .map_err(to_js)?;
             to_value(&response)
         })
+    }
+}
+
+impl LocalModel {
+    /// What `LocalModel.load` resolves to, for Rust callers (tests): reads the bytes, then parses
+    /// and plans the model inside the trap guard.
+    pub async fn from_source(source: JsValue) -> Result<LocalModel, JsValue> {
+        let (bytes, name) = loader::model_bytes(&source).await.map_err(to_js)?;
+        let model = guard::sync(move || YoloModel::load(&bytes, name)).and_then(|r| r).map_err(to_js)?;
+        Ok(LocalModel { inner: Rc::new(model) })
     }
 }

@@ -115,11 +115,6 @@ pub fn poisoned() -> Option<String> {
     js_poisoned_reason()
 }
 
-/// The `internal` error of a poisoned module, as a JS `YoloError`.
-pub fn poisoned_error(detail: &str) -> JsValue {
-    js_internal(detail)
-}
-
 /// Fails with `internal` when the module is poisoned: for synchronous exports.
 pub fn check() -> Result<(), JsValue> {
     match poisoned() {

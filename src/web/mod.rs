@@ -34,6 +34,7 @@ fn start() {
 /// outside the trampoline).
 #[cfg(feature = "test-hooks")]
 #[wasm_bindgen(js_name = "__testTrap", skip_typescript)]
+#[allow(clippy::panic)]
 pub fn test_trap(kind: String) -> js_sys::Promise {
     guard::promise(async move {
         // Yield once, as real work does (the failure then happens inside the futures queue).
@@ -45,4 +46,11 @@ pub fn test_trap(kind: String) -> js_sys::Promise {
             _ => Ok(JsValue::UNDEFINED),
         }
     })
+}
+
+/// Test builds only: puts this package's panic hook back (wasm-bindgen-test installs its own over
+/// it when a test starts).
+#[cfg(feature = "test-hooks")]
+pub fn reinstall_panic_hook() {
+    guard::install();
 }

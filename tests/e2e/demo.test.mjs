@@ -163,6 +163,45 @@ test("local: a second load reads the model from Cache Storage, not the network",
   await page.close();
 });
 
+test("local: predictions make no network request and never contact another origin", T, async () => {
+  assert.ok(shared, "needs the first test's browser context");
+  const { page, problems, requests } = await openPage(browser, { context: shared });
+  await loadDemo(page);
+  const origin = new URL(server.url).origin;
+  const before = requests.length;
+  for (const image of ["portrait-360x720.png", "landscape-800x450.png", "square-640x640.png"]) {
+    await predictWith(page, () => page.setInputFiles("#image-file", `${ROOT}/tests/fixtures/images/${image}`));
+  }
+  assert.deepEqual(requests.slice(before), [], "local-mode predictions made network requests");
+  const foreign = requests.filter((u) => !u.startsWith("data:") && !u.startsWith("blob:") && new URL(u).origin !== origin);
+  assert.deepEqual(foreign, [], "local mode contacted another origin");
+  assert.deepEqual(problems, []);
+  await page.close();
+});
+
+test("local: a dead inference worker is replaced by a new one that reloads the model", T, async () => {
+  assert.ok(shared, "needs the first test's browser context");
+  const { page, problems } = await openPage(browser, { context: shared });
+  const workers = [];
+  page.on("worker", (w) => workers.push(w));
+  await loadDemo(page);
+  assert.equal(workers.length, 1, "one inference worker at start");
+  // An uncaught WebAssembly.RuntimeError kills the worker's module as a trap would.
+  await workers[0].evaluate(() =>
+    setTimeout(() => {
+      throw new WebAssembly.RuntimeError("unreachable (e2e: a trap on purpose)");
+    }),
+  );
+  for (let i = 0; i < 100 && workers.length < 2; i++) await new Promise((r) => setTimeout(r, 100));
+  assert.equal(workers.length, 2, "a new worker was started");
+  const again = await predictWith(page, () => page.setInputFiles("#image-file", `${ROOT}/tests/fixtures/images/portrait-360x720.png`));
+  assertGolden(again, golden("yolo11n-shapes", "portrait-360x720"), "after the restart");
+  await screenshot(page, "local-after-worker-restart");
+  // The dead worker's own report of its uncaught error is expected; nothing else.
+  assert.deepEqual(problems.filter((p) => !p.includes("a trap on purpose")), []);
+  await page.close();
+});
+
 test("local: uploaded and dropped images, sliders", T, async () => {
   const { page, problems } = await openPage(browser, { context: shared });
   await loadDemo(page);

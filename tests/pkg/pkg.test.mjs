@@ -3,7 +3,7 @@
 // (ImageData, createImageBitmap): prediction is covered by the Chromium tests.
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { readFileSync } from "node:fs";
+import { existsSync, readFileSync } from "node:fs";
 import { execFileSync } from "node:child_process";
 
 const root = new URL("../../", import.meta.url);
@@ -15,7 +15,7 @@ test("package.json points at files that exist", () => {
   const meta = JSON.parse(readFileSync(new URL("pkg/package.json", root)));
   assert.equal(meta.name, "yolo-wasm");
   assert.equal(meta.type, "module");
-  for (const f of meta.files) readFileSync(new URL(`pkg/${f}`, root));
+  for (const f of meta.files) assert.ok(existsSync(new URL(`pkg/${f}`, root)), `pkg/${f}`);
 });
 
 test("TypeScript declarations are typed (no any)", () => {
