@@ -34,6 +34,7 @@ const KEYS: [&str; 13] = [
 /// `YoloError` for a bad argument. (Declared for TypeScript in `types.rs`.)
 #[wasm_bindgen(skip_typescript)]
 pub fn draw(canvas: JsValue, image: JsValue, response: JsValue, options: Option<JsValue>) -> Result<(), JsValue> {
+    super::guard::check()?;
     draw_inner(&canvas, &image, &response, &options.unwrap_or(JsValue::UNDEFINED)).map_err(to_js)
 }
 
