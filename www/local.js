@@ -11,6 +11,8 @@ export class LocalRunner {
     this.info = null;
     /** Workers started so far (1 + restarts), for the UI and the tests. */
     this.generation = 0;
+    /** Restarts since the last request that succeeded (bounds reloading a model that kills its worker). */
+    this.restartsInRow = 0;
     this.model = null; // { bytes: ArrayBuffer (a copy we keep), name }
     this.start();
   }
@@ -25,6 +27,7 @@ export class LocalRunner {
       if (!p) return;
       this.pending.delete(data.id);
       if (data.ok) {
+        this.restartsInRow = 0;
         p.resolve(data);
         return;
       }
@@ -57,9 +60,24 @@ export class LocalRunner {
       code: "internal",
     });
     for (const p of orphans) p.reject(lost);
-    if (this.model) {
-      const { bytes, name } = this.model;
-      this.reloading = this.load(bytes.slice(0), name).catch(() => {});
+    // The same model goes back in: `info` stays valid meanwhile, and `predict` waits for it. A model
+    // that kills its worker while loading is not reloaded over and over: after two restarts in a
+    // row without a success in between, the next `load` must come from the user.
+    this.restartsInRow += 1;
+    if (this.model && this.restartsInRow <= 2) {
+      const bytes = this.model.bytes.slice(0);
+      const reloading = this.call({ type: "load", bytes, name: this.model.name }, [bytes])
+        .then(({ info }) => {
+          this.info = info;
+          this.restartsInRow = 0;
+        })
+        .catch(() => (this.info = null))
+        .finally(() => {
+          if (this.reloading === reloading) this.reloading = null;
+        });
+      this.reloading = reloading;
+    } else {
+      this.info = null;
     }
   }
 
@@ -74,6 +92,7 @@ export class LocalRunner {
   /** Loads model bytes (the ArrayBuffer is transferred: do not reuse it). Resolves to model.info. */
   async load(bytes, name) {
     this.info = null;
+    this.reloading = null;
     // A copy stays here so a restarted worker can load the model again.
     this.model = { bytes: bytes.slice(0), name };
     const { info } = await this.call({ type: "load", bytes, name }, [bytes]);
