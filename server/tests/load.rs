@@ -125,7 +125,8 @@ async fn load_with_tricklers_and_idle_sockets() {
         let big = tokio::task::spawn_blocking(|| png_zeros(7000, 7000)).await.unwrap();
         let (status, body) = post_image(&url, "big.png", big).await;
         assert_eq!(status, 200, "{body}");
-        memory_notes.push(format!("after one 7000×7000 RGBA PNG (49 Mpx, accepted): VmHWM {:.0} MiB", memory_mb(pid).1));
+        memory_notes
+            .push(format!("after one 7000×7000 RGBA PNG (49 Mpx, accepted): VmHWM {:.0} MiB", memory_mb(pid).1));
         let bomb = tokio::task::spawn_blocking(|| png_zeros(16384, 16384)).await.unwrap();
         let bomb_kb = bomb.len() / 1024;
         for _ in 0..bombs {
@@ -171,7 +172,9 @@ async fn load_with_tricklers_and_idle_sockets() {
                     if c.write_all(b"a").await.is_err() {
                         break;
                     }
-                    if let Ok(Ok(0) | Err(_)) = tokio::time::timeout(Duration::from_secs(1), c.read(&mut [0u8; 64])).await {
+                    if let Ok(Ok(0) | Err(_)) =
+                        tokio::time::timeout(Duration::from_secs(1), c.read(&mut [0u8; 64])).await
+                    {
                         *cut.lock().unwrap() += 1;
                         break;
                     }
@@ -259,6 +262,10 @@ async fn load_with_tricklers_and_idle_sockets() {
         println!("loadtest: {note}");
     }
     assert!(statuses.get(&200).is_some_and(|&n| n > 0), "no request succeeded: {statuses:?}");
+    if tricklers > 0 {
+        assert!(statuses.get(&408).is_some_and(|&n| n > 0), "no stalled upload got its 408: {statuses:?}");
+        assert!(*cut.lock().unwrap() > 0, "no trickled header was cut");
+    }
     assert!(hwm < ceiling_mb, "peak RSS {hwm:.0} MiB over the ceiling of {ceiling_mb:.0} MiB");
     let _ = server.child.kill();
 }

@@ -25,7 +25,7 @@ pub const DISCARD_STALL: Duration = Duration::from_secs(1);
 
 /// Bytes per second of upload that extend the body deadline by one second: an upload steadily
 /// faster than this never times out; a trickle slower than this does, after about
-/// `--body-timeout-s`.
+/// `--body-timeout-s`. Independently, `--body-timeout-s` without any byte is a stall: 408.
 pub const BODY_MIN_RATE: f64 = 1024.0;
 
 /// Most bytes thrown away for a refused upload whose limit is `limit`.
@@ -83,7 +83,8 @@ pub struct BodyLimits<'a> {
     /// Largest body (bytes): 413 beyond.
     pub max: usize,
     /// Time allowed for the body (`--body-timeout-s`), extended by one second per
-    /// [`BODY_MIN_RATE`] bytes received: 408 beyond. `None`: no limit.
+    /// [`BODY_MIN_RATE`] bytes received, and also the longest wait for any next chunk: 408
+    /// beyond. `None`: no limit.
     pub timeout: Option<Duration>,
     /// The shared budget of buffered bytes: 503 when it cannot cover the body.
     pub budget: &'a Budget,
@@ -137,7 +138,8 @@ pub async fn read_limited(
         let next = match limits.timeout {
             Some(t) => {
                 let earned = Duration::from_secs_f64(buf.len() as f64 / BODY_MIN_RATE);
-                tokio::time::timeout_at(started + t + earned, body.frame()).await.map_err(|_| timed_out(t))?
+                let deadline = (started + t + earned).min(Instant::now() + t);
+                tokio::time::timeout_at(deadline, body.frame()).await.map_err(|_| timed_out(t))?
             }
             None => body.frame().await,
         };
@@ -172,8 +174,9 @@ mod tests {
     #[tokio::test]
     async fn limits_by_announced_and_actual_size() {
         let budget = Budget::new(1 << 20);
-        let (ok, _r) = read_limited(Body::from(vec![1u8; 10]), &HeaderMap::new(), limits(&budget, 10)).await.unwrap();
+        let (ok, held) = read_limited(Body::from(vec![1u8; 10]), &HeaderMap::new(), limits(&budget, 10)).await.unwrap();
         assert_eq!(ok.len(), 10);
+        drop(held);
         let err = read_limited(Body::from(vec![1u8; 11]), &HeaderMap::new(), limits(&budget, 10)).await.unwrap_err();
         assert_eq!(err.status, axum::http::StatusCode::PAYLOAD_TOO_LARGE);
         let mut h = HeaderMap::new();

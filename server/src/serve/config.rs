@@ -50,7 +50,7 @@ pub struct ServeArgs {
     #[arg(long, value_name = "N", default_value_t = 10.0)]
     pub header_timeout_s: f64,
     /// Seconds a request body may take, plus one second per KiB received (a steady upload faster
-    /// than 1 KiB/s never times out); longer: 408. 0 = none.
+    /// than 1 KiB/s never times out), and the longest silence within it; longer: 408. 0 = none.
     #[arg(long, value_name = "N", default_value_t = 30.0)]
     pub body_timeout_s: f64,
     /// Open connections at most; more are answered 503 and closed at once.
@@ -188,7 +188,7 @@ impl ServeArgs {
 
 /// A flag in seconds: `None` for 0, an error for a negative or non-finite number.
 fn seconds(flag: &str, value: f64) -> Result<Option<Duration>, String> {
-    if !value.is_finite() || value < 0.0 || value > 1e9 {
+    if !value.is_finite() || !(0.0..=1e9).contains(&value) {
         return Err(format!("{flag} must be a number of seconds ≥ 0, got {value}"));
     }
     Ok((value > 0.0).then(|| Duration::from_secs_f64(value)))

@@ -21,12 +21,12 @@ pub mod static_files;
 pub use config::{Config, ModelSource, ServeArgs};
 
 use admission::Admission;
-use budget::Budget;
 use axum::extract::{DefaultBodyLimit, State};
 use axum::http::{header, HeaderName, Method};
 use axum::response::{IntoResponse, Json, Redirect, Response};
 use axum::routing::{get, post};
 use axum::Router;
+use budget::Budget;
 use errors::ApiError;
 use keys::KeyStore;
 use models::Models;

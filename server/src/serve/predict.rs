@@ -11,6 +11,7 @@
 //! running is not interrupted (the core's `YoloModel::predict` has no cancellation point); it
 //! keeps its slot until it ends, so abandoned work never exceeds `--concurrency`.
 
+use super::admission::Waiting;
 use super::body::{self, BodyLimits};
 use super::budget::Reservation;
 use super::errors::ApiError;
@@ -18,7 +19,6 @@ use super::form::{self, PredictForm};
 use super::logging::{self, RequestId};
 use super::models::ModelRef;
 use super::rate_limit::{Bucket, RateStatus};
-use super::admission::Waiting;
 use super::AppState;
 use axum::extract::{ConnectInfo, Request, State};
 use axum::http::{request::Parts, HeaderMap};
