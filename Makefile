@@ -9,7 +9,10 @@ export WASM_BINDGEN_TEST_TIMEOUT ?= 600
 export CARGO_PROFILE_RELEASE_LTO ?= false
 PORT ?= 8080
 
-.PHONY: setup test test-native test-web test-pkg test-e2e pkg demo lint fmt clean
+LOADTEST_CLIENTS ?= 32
+LOADTEST_SECONDS ?= 60
+
+.PHONY: setup test test-native loadtest test-web test-pkg test-e2e pkg demo lint fmt clean
 
 setup:
 	./scripts/setup.sh
@@ -40,6 +43,14 @@ test-pkg: pkg
 # that the harness builds and starts on a free port; screenshots in tests/e2e/screenshots/ (~1-2 min).
 test-e2e: pkg
 	node --test tests/e2e/
+
+## Loopback load test of the real `yolo-wasm serve` (a load test, not a unit test: it reports latencies and peak
+## memory): $(LOADTEST_CLIENTS) clients for $(LOADTEST_SECONDS) s against --concurrency 2 --queue 8, with header tricklers,
+## stalled uploads, idle sockets and decompression bombs (server/tests/load.rs; `make test` runs its 3 s version).
+loadtest:
+	LOADTEST_CLIENTS=$(LOADTEST_CLIENTS) LOADTEST_SECONDS=$(LOADTEST_SECONDS) LOADTEST_TRICKLERS=4 LOADTEST_IDLE=16 \
+	  LOADTEST_BOMBS=3 LOADTEST_RSS_CEILING_MB=1024 \
+	  cargo test --release -p yolo-wasm-server --test load -- --nocapture
 
 ## pkg/: the npm package (release profile; `WASM_OPT=1` adds a wasm-opt -O3 pass, `PROFILE=dist` fat LTO).
 pkg:

@@ -128,7 +128,11 @@ async fn http_errors_have_codes_statuses_and_messages() {
     let e =
         expect_code(remote(&client("wrong-key", &url, None), img(), opts(MODEL_URL)).await, "unauthorized", Some(401));
     assert!(!field(&e, "message").as_string().unwrap_or_default().is_empty());
-    expect_code(remote(&client("restricted-key", &url, None), img(), opts(MODEL_URL)).await, "model_forbidden", Some(403));
+    expect_code(
+        remote(&client("restricted-key", &url, None), img(), opts(MODEL_URL)).await,
+        "model_forbidden",
+        Some(403),
+    );
     let hub = client(KEY, &url, None);
     expect_code(remote(&hub, img(), opts("no-such-model")).await, "model_not_found", Some(404));
     let e = expect_code(

@@ -8,15 +8,18 @@
 //! differ by ±1–3 per channel, enough to move confidences by ~1e-3. A JPEG libjpeg cannot turn
 //! into RGB (e.g. CMYK) falls back to the `image` crate.
 
-use image::{DynamicImage, ImageDecoder, ImageFormat, ImageReader, Limits, RgbImage};
+use image::{DynamicImage, ImageDecoder, ImageError, ImageFormat, ImageReader, Limits, RgbImage};
 use std::io::Cursor;
 use std::path::Path;
-use yolo_wasm::Error;
+use yolo_wasm::limits::{check_image_size, MAX_IMAGE_PIXELS, MAX_IMAGE_SIDE};
+use yolo_wasm::{Error, Pixels};
 
-/// Largest width or height accepted (pixels).
-pub const MAX_SIDE: u32 = 16_384;
-/// Most memory the decoder may allocate for one image (bytes).
-pub const MAX_ALLOC: u64 = 1 << 30;
+/// Largest width or height accepted (pixels): the core's [`MAX_IMAGE_SIDE`].
+pub const MAX_SIDE: u32 = MAX_IMAGE_SIDE;
+/// Most memory the decoder may allocate for one image (bytes): 8-bit RGBA at the core's
+/// [`MAX_IMAGE_PIXELS`] (200 MB). Images of 16-bit samples are therefore accepted up to
+/// 25 Mpx (RGBA) or 33 Mpx (RGB).
+pub const MAX_ALLOC: u64 = MAX_IMAGE_PIXELS * 4;
 
 fn limits() -> Limits {
     let mut l = Limits::default();
@@ -26,8 +29,31 @@ fn limits() -> Limits {
     l
 }
 
-/// Decodes image bytes to RGB8 with EXIF orientation applied. `what` names the source in errors.
-pub fn decode_image(bytes: &[u8], what: &str) -> Result<RgbImage, Error> {
+/// Decoded 8-bit pixels, RGB or RGBA as the file gives them (RGBA is not converted: the core
+/// ignores alpha, and a conversion would hold both buffers at once).
+#[derive(Debug, Clone)]
+pub struct Decoded {
+    /// Width in pixels.
+    pub width: u32,
+    /// Height in pixels.
+    pub height: u32,
+    /// 3 (RGB) or 4 (RGBA).
+    pub channels: u8,
+    /// `width * height * channels` bytes, rows packed.
+    pub data: Vec<u8>,
+}
+
+impl Decoded {
+    /// The pixels as the core takes them.
+    pub fn pixels(&self) -> Result<Pixels<'_>, Error> {
+        Pixels::new(self.width, self.height, self.channels, &self.data)
+    }
+}
+
+/// Decodes image bytes to RGB or RGBA 8-bit with EXIF orientation applied. The declared size is
+/// checked against the core's limits (`image_too_large`) from the file header, before any pixel
+/// is decoded, for every format. `what` names the source in errors.
+pub fn decode_pixels(bytes: &[u8], what: &str) -> Result<Decoded, Error> {
     let mut reader = ImageReader::new(Cursor::new(bytes))
         .with_guessed_format()
         .map_err(|e| Error::InvalidImage(format!("{what}: {e}")))?;
@@ -35,34 +61,67 @@ pub fn decode_image(bytes: &[u8], what: &str) -> Result<RgbImage, Error> {
     decode_reader(reader, bytes, what)
 }
 
-/// Reads and decodes an image file (see [`decode_image`]).
-pub fn read_image(path: &Path) -> Result<RgbImage, Error> {
-    let what = path.display().to_string();
-    let bytes = std::fs::read(path).map_err(|e| Error::InvalidImage(format!("{what}: {e}")))?;
-    decode_image(&bytes, &what)
+/// Decodes image bytes to RGB8 with EXIF orientation applied (see [`decode_pixels`]).
+pub fn decode_image(bytes: &[u8], what: &str) -> Result<RgbImage, Error> {
+    let d = decode_pixels(bytes, what)?;
+    let img = match d.channels {
+        3 => RgbImage::from_raw(d.width, d.height, d.data).map(DynamicImage::ImageRgb8),
+        _ => image::RgbaImage::from_raw(d.width, d.height, d.data).map(DynamicImage::ImageRgba8),
+    };
+    img.map(DynamicImage::into_rgb8).ok_or_else(|| Error::InvalidImage(format!("{what}: inconsistent pixel buffer")))
 }
 
-fn decode_reader(reader: ImageReader<Cursor<&[u8]>>, bytes: &[u8], what: &str) -> Result<RgbImage, Error> {
-    let bad = |e: &dyn std::fmt::Display| Error::InvalidImage(format!("{what}: {e}"));
+/// Reads and decodes an image file (see [`decode_pixels`]).
+pub fn read_image(path: &Path) -> Result<Decoded, Error> {
+    let what = path.display().to_string();
+    let bytes = std::fs::read(path).map_err(|e| Error::InvalidImage(format!("{what}: {e}")))?;
+    decode_pixels(&bytes, &what)
+}
+
+fn image_error(what: &str, e: &ImageError) -> Error {
+    match e {
+        ImageError::Limits(_) => Error::ImageTooLarge(format!(
+            "{what}: {e} (at most {MAX_SIDE} px a side, {MAX_IMAGE_PIXELS} px and {} MB of decoded samples)",
+            MAX_ALLOC / 1_000_000
+        )),
+        _ => Error::InvalidImage(format!("{what}: {e}")),
+    }
+}
+
+fn decode_reader(reader: ImageReader<Cursor<&[u8]>>, bytes: &[u8], what: &str) -> Result<Decoded, Error> {
     let Some(format) = reader.format() else {
         return Err(Error::InvalidImage(format!(
             "{what}: not an image in a supported format (PNG, JPEG, WebP, BMP, GIF, TIFF)"
         )));
     };
-    let mut decoder = reader.into_decoder().map_err(|e| bad(&e))?;
-    let orientation = decoder.orientation().map_err(|e| bad(&e))?;
+    // Reads the header only: the size is known before any pixel is decoded.
+    let mut decoder = reader.into_decoder().map_err(|e| image_error(what, &e))?;
     let (w, h) = decoder.dimensions();
+    check_image_size(w, h).map_err(|e| match e {
+        Error::ImageTooLarge(m) => Error::ImageTooLarge(format!("{what}: {m}")),
+        Error::InvalidImage(m) => Error::InvalidImage(format!("{what}: {m}")),
+        other => other,
+    })?;
+    let orientation = decoder.orientation().map_err(|e| image_error(what, &e))?;
     let turbo = (format == ImageFormat::Jpeg).then(|| decode_jpeg_turbo(bytes, w, h)).flatten();
     let mut img = match turbo {
         Some(rgb) => DynamicImage::ImageRgb8(rgb),
-        None => DynamicImage::from_decoder(decoder).map_err(|e| bad(&e))?,
+        None => DynamicImage::from_decoder(decoder).map_err(|e| image_error(what, &e))?,
     };
+    // Rotations (EXIF orientations 5-8) need a second buffer; flips work in place.
     img.apply_orientation(orientation);
-    Ok(img.into_rgb8())
+    let (width, height) = (img.width(), img.height());
+    let (channels, data) = match img {
+        DynamicImage::ImageRgb8(i) => (3, i.into_raw()),
+        DynamicImage::ImageRgba8(i) => (4, i.into_raw()),
+        // Grey, 16-bit and float images: one conversion (their own buffer is at most MAX_ALLOC).
+        other => (3, other.into_rgb8().into_raw()),
+    };
+    Ok(Decoded { width, height, channels, data })
 }
 
 /// libjpeg-turbo's RGB decode (islow IDCT, fancy upsampling: its and OpenCV's defaults), or
-/// `None` when libjpeg refuses the file. The `image` crate already checked the size limits.
+/// `None` when libjpeg refuses the file. The size was checked against the limits before.
 fn decode_jpeg_turbo(bytes: &[u8], w: u32, h: u32) -> Option<RgbImage> {
     // libjpeg reports fatal errors by unwinding; keep any of them inside this function.
     std::panic::catch_unwind(|| {
@@ -93,5 +152,40 @@ mod tests {
         img.write_to(&mut Cursor::new(&mut png), image::ImageFormat::Png).unwrap();
         let back = decode_image(&png, "x").unwrap();
         assert_eq!((back.width(), back.height()), (5, 3));
+    }
+
+    /// A PNG of `w`×`h` RGBA declared in its header, compressed from zero rows.
+    fn png_bomb(w: u32, h: u32) -> Vec<u8> {
+        let mut out = Vec::new();
+        let mut enc = png::Encoder::new(&mut out, w, h);
+        enc.set_color(png::ColorType::Rgba);
+        enc.set_depth(png::BitDepth::Eight);
+        let mut writer = enc.write_header().unwrap();
+        let mut stream = writer.stream_writer().unwrap();
+        let row = vec![0u8; w as usize * 4];
+        for _ in 0..h {
+            std::io::Write::write_all(&mut stream, &row).unwrap();
+        }
+        stream.finish().unwrap();
+        drop(writer);
+        out
+    }
+
+    #[test]
+    fn oversized_headers_are_refused_before_decoding() {
+        for (w, h) in [(16_385, 1), (8000, 8000)] {
+            let err = decode_pixels(&png_bomb(w, h), "bomb").unwrap_err();
+            assert_eq!(err.code(), "image_too_large", "{w}×{h}: {err}");
+        }
+    }
+
+    #[test]
+    fn rgba_stays_rgba() {
+        let mut png = Vec::new();
+        let img = image::RgbaImage::from_pixel(4, 2, image::Rgba([1, 2, 3, 4]));
+        img.write_to(&mut Cursor::new(&mut png), image::ImageFormat::Png).unwrap();
+        let d = decode_pixels(&png, "x").unwrap();
+        assert_eq!((d.width, d.height, d.channels, d.data.len()), (4, 2, 4, 32));
+        assert_eq!(decode_image(&png, "x").unwrap().get_pixel(0, 0).0, [1, 2, 3]);
     }
 }

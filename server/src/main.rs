@@ -11,7 +11,7 @@ use clap::{Parser, Subcommand};
 use std::io::Write;
 use std::path::PathBuf;
 use std::process::ExitCode;
-use yolo_wasm::{Error, Pixels, PredictOptions, YoloModel};
+use yolo_wasm::{Error, PredictOptions, YoloModel};
 use yolo_wasm_server::serve::{self, ServeArgs, Server};
 
 #[derive(Parser)]
@@ -84,9 +84,8 @@ fn predict(
     let yolo = YoloModel::load(&bytes, name)?;
     let mut images = Vec::with_capacity(image.len());
     for path in &image {
-        let rgb = yolo_wasm_server::decode::read_image(path)?;
-        let px = Pixels::new(rgb.width(), rgb.height(), 3, rgb.as_raw())?;
-        images.push(yolo.predict(&px, &opts)?);
+        let decoded = yolo_wasm_server::decode::read_image(path)?;
+        images.push(yolo.predict(&decoded.pixels()?, &opts)?);
     }
     let response = yolo.response(images);
     let json = if pretty { serde_json::to_string_pretty(&response) } else { serde_json::to_string(&response) };

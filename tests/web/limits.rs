@@ -67,6 +67,9 @@ async fn wasm_memory_stops_growing_after_warm_up() {
     }
     cycle(20).await;
     let after = wasm_memory_bytes();
-    web_sys::console::log_1(&format!("wasm memory: {warm} bytes after warm-up, {after} after 200 predictions and 20 load/free cycles").into());
+    web_sys::console::log_1(
+        &format!("wasm memory: {warm} bytes after warm-up, {after} after 200 predictions and 20 load/free cycles")
+            .into(),
+    );
     assert_eq!(after, warm, "wasm memory grew from {warm} to {after} bytes");
 }

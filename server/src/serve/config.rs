@@ -45,6 +45,21 @@ pub struct ServeArgs {
     /// Seconds a request may wait for and run inference (longer: 504); 0 = no limit. Fractions allowed.
     #[arg(long, value_name = "N", default_value_t = 60.0)]
     pub timeout_s: f64,
+    /// Seconds a connection may take to send a request's headers, counted from when it opens or
+    /// its previous answer was sent; so also the keep-alive idle limit. 0 = none.
+    #[arg(long, value_name = "N", default_value_t = 10.0)]
+    pub header_timeout_s: f64,
+    /// Seconds a request body may take, plus one second per KiB received (a steady upload faster
+    /// than 1 KiB/s never times out), and the longest silence within it; longer: 408. 0 = none.
+    #[arg(long, value_name = "N", default_value_t = 30.0)]
+    pub body_timeout_s: f64,
+    /// Open connections at most; more are answered 503 and closed at once.
+    #[arg(long, value_name = "N", default_value_t = 256)]
+    pub max_connections: usize,
+    /// MiB of request bodies held in memory across all requests (3 bytes counted per byte
+    /// received: body, form parser, file); a body that does not fit: 503.
+    #[arg(long, value_name = "N", default_value_t = 512)]
+    pub max_buffered_mb: usize,
     /// Allowed CORS origin (repeatable); default any origin (`*`).
     #[arg(long = "cors-origin", value_name = "ORIGIN")]
     pub cors_origins: Vec<String>,
@@ -83,6 +98,14 @@ pub struct Config {
     pub queue: usize,
     /// Request timeout (`None`: none).
     pub timeout: Option<Duration>,
+    /// Header-read (and keep-alive idle) timeout (`None`: none).
+    pub header_timeout: Option<Duration>,
+    /// Body-read timeout (`None`: none).
+    pub body_timeout: Option<Duration>,
+    /// Open connections at most.
+    pub max_connections: usize,
+    /// Bytes of request bodies held in memory at most (see [`super::budget`]).
+    pub max_buffered: usize,
     /// Allowed origins (empty: any).
     pub cors_origins: Vec<HeaderValue>,
     /// Static mounts.
@@ -122,8 +145,19 @@ impl ServeArgs {
         if concurrency == 0 {
             return Err("--concurrency must be at least 1".into());
         }
-        if !self.timeout_s.is_finite() || self.timeout_s < 0.0 {
-            return Err(format!("--timeout-s must be a number of seconds ≥ 0, got {}", self.timeout_s));
+        let timeout = seconds("--timeout-s", self.timeout_s)?;
+        let header_timeout = seconds("--header-timeout-s", self.header_timeout_s)?;
+        let body_timeout = seconds("--body-timeout-s", self.body_timeout_s)?;
+        if self.max_connections == 0 {
+            return Err("--max-connections must be at least 1".into());
+        }
+        let max_buffered = self.max_buffered_mb.saturating_mul(1 << 20);
+        if max_buffered < 3 * self.max_body_mb.saturating_mul(1 << 20) {
+            return Err(format!(
+                "--max-buffered-mb {} cannot hold one largest body: it must be at least 3 × --max-body-mb ({})",
+                self.max_buffered_mb,
+                3 * self.max_body_mb
+            ));
         }
         let cors_origins = self
             .cors_origins
@@ -140,12 +174,24 @@ impl ServeArgs {
             max_body: self.max_body_mb.saturating_mul(1 << 20),
             concurrency,
             queue: self.queue,
-            timeout: (self.timeout_s > 0.0).then(|| Duration::from_secs_f64(self.timeout_s)),
+            timeout,
+            header_timeout,
+            body_timeout,
+            max_connections: self.max_connections,
+            max_buffered,
             cors_origins,
             mounts,
             notes,
         })
     }
+}
+
+/// A flag in seconds: `None` for 0, an error for a negative or non-finite number.
+fn seconds(flag: &str, value: f64) -> Result<Option<Duration>, String> {
+    if !value.is_finite() || !(0.0..=1e9).contains(&value) {
+        return Err(format!("{flag} must be a number of seconds ≥ 0, got {value}"));
+    }
+    Ok((value > 0.0).then(|| Duration::from_secs_f64(value)))
 }
 
 #[cfg(test)]
@@ -169,6 +215,9 @@ mod tests {
         let c = parse(&["--model", &manifest]).unwrap();
         assert_eq!((c.rate_limit, c.source), (0, ModelSource::Dedicated(manifest.into())));
         assert_eq!(parse(&["--models", here, "--timeout-s", "0"]).unwrap().timeout, None);
+        let c = parse(&["--models", here]).unwrap();
+        assert_eq!((c.header_timeout, c.body_timeout), (Some(Duration::from_secs(10)), Some(Duration::from_secs(30))));
+        assert_eq!((c.max_connections, c.max_buffered), (256, 512 << 20));
     }
 
     #[test]
@@ -179,6 +228,9 @@ mod tests {
         assert!(parse(&["--models", here, "--concurrency", "0"]).is_err());
         assert!(parse(&["--models", here, "--max-body-mb", "0"]).is_err());
         assert!(parse(&["--models", here, "--timeout-s", "-1"]).is_err());
+        assert!(parse(&["--models", here, "--header-timeout-s", "nan"]).is_err());
+        assert!(parse(&["--models", here, "--max-connections", "0"]).is_err());
+        assert!(parse(&["--models", here, "--max-buffered-mb", "64"]).is_err());
         assert!(parse(&["--models", here, "--static", "/=."]).is_err());
         assert!(parse(&["--models", here, "--keys", "/definitely/not/here"]).is_err());
     }

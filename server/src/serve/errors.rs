@@ -20,6 +20,9 @@ pub struct ApiError {
     pub field: Option<String>,
     /// Seconds sent in `Retry-After` (429, 503).
     pub retry_after: Option<u64>,
+    /// Whether the answer closes the connection (`Connection: close`): the request's body was
+    /// not read to its end.
+    pub close: bool,
 }
 
 #[derive(Serialize)]
@@ -35,7 +38,7 @@ impl ApiError {
     pub fn new(code: Code, message: impl Into<String>) -> Self {
         // Every registry status is a valid 4xx/5xx (tested in `yolo_wasm::codes`).
         let status = StatusCode::from_u16(code.status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
-        ApiError { status, code, message: message.into(), field: None, retry_after: None }
+        ApiError { status, code, message: message.into(), field: None, retry_after: None, close: false }
     }
 
     /// 400 `invalid_argument` naming the form field at fault.
@@ -61,6 +64,12 @@ impl ApiError {
     /// Adds a `Retry-After` header of `seconds`.
     pub fn retry_after(mut self, seconds: u64) -> Self {
         self.retry_after = Some(seconds);
+        self
+    }
+
+    /// Closes the connection after this answer (`Connection: close`).
+    pub fn closing(mut self) -> Self {
+        self.close = true;
         self
     }
 
@@ -99,13 +108,28 @@ impl IntoResponse for ApiError {
         if let Some(s) = self.retry_after {
             headers.insert(header::RETRY_AFTER, HeaderValue::from(s));
         }
+        if self.close {
+            headers.insert(header::CONNECTION, HeaderValue::from_static("close"));
+        }
         response
     }
+}
+
+/// Bytes from a client shown in a message: printable ASCII as is, anything else escaped
+/// (`\xff`, `\n`), so a value that is not UTF-8 (or would forge a log line) stays visible.
+pub fn escape(bytes: &[u8]) -> String {
+    bytes.escape_ascii().to_string()
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn escapes_what_is_not_plain_text() {
+        assert_eq!(escape(b"ab\xffc\n"), "ab\\xffc\\n");
+        assert_eq!(escape("é".as_bytes()), "\\xc3\\xa9");
+    }
 
     #[test]
     fn core_errors_map_to_statuses() {

@@ -90,10 +90,13 @@ pub async fn parse(parts: Parts, body: Bytes) -> Result<PredictForm, ApiError> {
                 file = Some(Upload { file_name, content_type, bytes });
             }
             "model" | "imgsz" | "conf" | "iou" => {
-                let text = field.text().await.map_err(multipart_error)?;
-                if text.len() > MAX_TEXT {
+                let raw = field.bytes().await.map_err(multipart_error)?;
+                if raw.len() > MAX_TEXT {
                     return Err(ApiError::argument(&name, format!("is longer than {MAX_TEXT} bytes")));
                 }
+                let text = String::from_utf8(raw.to_vec()).map_err(|_| {
+                    ApiError::argument(&name, format!("is not UTF-8 text: \"{}\"", super::errors::escape(&raw)))
+                })?;
                 match name.as_str() {
                     "model" => model = Some(text),
                     "imgsz" => imgsz = Some(number("imgsz", &text)?),

@@ -8,6 +8,7 @@ use axum::extract::Request;
 use axum::http::HeaderValue;
 use axum::middleware::Next;
 use axum::response::Response;
+use std::net::SocketAddr;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Instant, SystemTime, UNIX_EPOCH};
 
@@ -61,6 +62,55 @@ pub async fn access_log(mut request: Request, next: Next) -> Response {
         response.headers_mut().insert("x-request-id", v);
     }
     response
+}
+
+/// Target of the connection events (refused, timed out, malformed: no request to log).
+pub const CONN_TARGET: &str = "yolo_wasm::conn";
+
+/// A connection over `--max-connections`, answered 503 and closed.
+pub fn connection_refused(peer: SocketAddr, cap: usize) {
+    tracing::warn!(target: CONN_TARGET, peer = %peer, max_connections = cap, "connection refused: too many open connections");
+}
+
+/// Why hyper ended a connection with an error, in a few stable words.
+pub fn connection_error_kind(e: &hyper::Error) -> &'static str {
+    if e.is_timeout() {
+        "header timeout"
+    } else if e.is_parse_too_large() {
+        "request head too large (431)"
+    } else if e.is_parse_version_h2() {
+        "HTTP/2 preface on an HTTP/1 server"
+    } else if e.is_parse() {
+        "malformed request (400)"
+    } else if e.is_incomplete_message() {
+        "closed by the client mid-request"
+    } else if e.is_body_write_aborted() || e.is_canceled() || e.is_closed() {
+        "closed while answering"
+    } else {
+        "connection error"
+    }
+}
+
+/// A connection hyper ended with an error (header timeout, parse error, 431, reset…). Only
+/// hyper's error kind and message are logged, never request bytes.
+pub fn connection_failed(peer: SocketAddr, e: &hyper::Error) {
+    let kind = connection_error_kind(e);
+    tracing::warn!(target: CONN_TARGET, peer = %peer, kind, error = %e, "connection closed");
+}
+
+/// `accept` failed (e.g. out of file descriptors).
+pub fn accept_failed(e: &std::io::Error) {
+    tracing::error!(target: CONN_TARGET, error = %e, "accept failed; retrying shortly");
+}
+
+/// Requests were still running when the shutdown grace period ended.
+pub fn shutdown_cut(grace: std::time::Duration) {
+    tracing::warn!(target: CONN_TARGET, grace_s = grace.as_secs(), "shutdown: requests still running after the grace period were cut");
+}
+
+/// A request whose answer could no longer be sent, so its work was skipped.
+pub fn job_skipped(request_id: &str, stage: &str) {
+    tracing::info!(target: TARGET, request_id = %request_id, stage, "job skipped: the client left or the deadline passed");
 }
 
 /// Installs the stderr log subscriber (info level; `YOLO_WASM_LOG=debug|warn|…` changes it).

@@ -6,10 +6,12 @@
 
 pub mod admission;
 pub mod body;
+pub mod budget;
 pub mod config;
 pub mod errors;
 pub mod form;
 pub mod keys;
+pub mod listener;
 pub mod logging;
 pub mod models;
 pub mod predict;
@@ -24,11 +26,13 @@ use axum::http::{header, HeaderName, Method};
 use axum::response::{IntoResponse, Json, Redirect, Response};
 use axum::routing::{get, post};
 use axum::Router;
+use budget::Budget;
 use errors::ApiError;
 use keys::KeyStore;
 use models::Models;
 use rate_limit::RateLimiter;
 use std::net::SocketAddr;
+use std::sync::atomic::AtomicU64;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 use tokio::net::TcpListener;
@@ -54,12 +58,29 @@ pub struct AppState {
     pub max_body: usize,
     /// Inference slots and queue.
     pub admission: Admission,
-    /// Per-request timeout.
+    /// Per-request timeout, counted from the moment the body is read.
     pub timeout: Option<Duration>,
+    /// Body-read timeout (see [`body::BodyLimits::timeout`]).
+    pub body_timeout: Option<Duration>,
+    /// Bytes of request bodies held in memory, across all requests.
+    pub budget: Budget,
+    /// What the inference jobs did.
+    pub jobs: JobStats,
     /// When the server started (`functionTimeAlive`).
     pub started: Instant,
     /// Whether `/www` is mounted (`GET /` redirects there).
     pub www: bool,
+}
+
+/// Counters of the inference jobs (observable by tests and tools).
+#[derive(Debug, Default)]
+pub struct JobStats {
+    /// Images decoded.
+    pub decoded: AtomicU64,
+    /// Inferences started.
+    pub inferences: AtomicU64,
+    /// Jobs skipped because their answer could no longer be sent (client gone, deadline passed).
+    pub skipped: AtomicU64,
 }
 
 /// A bound, ready-to-run server.
@@ -68,6 +89,7 @@ pub struct Server {
     listener: TcpListener,
     router: Router,
     state: Arc<AppState>,
+    limits: listener::ConnLimits,
 }
 
 impl Server {
@@ -102,11 +124,16 @@ impl Server {
             max_body: config.max_body,
             admission: Admission::new(config.concurrency, config.queue),
             timeout: config.timeout,
+            body_timeout: config.body_timeout,
+            budget: Budget::new(config.max_buffered),
+            jobs: JobStats::default(),
             started: Instant::now(),
             www: config.mounts.iter().any(|m| m.prefix == "/www"),
         });
         let router = router(state.clone(), &config.cors_origins, &config.mounts);
-        Ok(Server { listener, router, state })
+        let limits =
+            listener::ConnLimits { header_timeout: config.header_timeout, max_connections: config.max_connections };
+        Ok(Server { listener, router, state, limits })
     }
 
     /// The bound address (the real port when `--port 0`).
@@ -124,10 +151,10 @@ impl Server {
         self.state.clone()
     }
 
-    /// Serves until `shutdown` completes, then finishes the requests in flight.
+    /// Serves until `shutdown` completes, then finishes the requests in flight (at most
+    /// [`listener::SHUTDOWN_GRACE`]).
     pub async fn run(self, shutdown: impl std::future::Future<Output = ()> + Send + 'static) -> std::io::Result<()> {
-        let service = self.router.into_make_service_with_connect_info::<SocketAddr>();
-        axum::serve(self.listener, service).with_graceful_shutdown(shutdown).await
+        listener::serve(self.listener, self.router, self.limits, shutdown).await
     }
 }
 

@@ -1,12 +1,22 @@
 //! `POST /` (and `POST /predict`): the HUB Inference API over a multipart form.
 //!
-//! Order of checks: API key (401) → rate limit (429) → body size (413) → form (400, 415) →
-//! key's models (403) → model exists (404) → a free slot (503) → load, decode, infer within
-//! `--timeout-s` (500, 400, 504).
+//! Order of checks: API key (401) → rate limit (429) → body size (413), buffer budget (503) and
+//! body read time (408) → form (400, 415) → key's models (403) → model exists (404) → a place in
+//! the queue (503) → wait for a slot, load, decode, infer within `--timeout-s` of the body's end
+//! (500, 400, 413, 504).
+//!
+//! Work is skipped once its answer can no longer be sent: when the client goes away (hyper drops
+//! the handler, whose drop guard cancels the job) or the deadline passes, the job stops waiting
+//! for a slot, and checks again before decoding and before inference. An inference already
+//! running is not interrupted (the core's `YoloModel::predict` has no cancellation point); it
+//! keeps its slot until it ends, so abandoned work never exceeds `--concurrency`.
 
-use super::body;
+use super::admission::Waiting;
+use super::body::{self, BodyLimits};
+use super::budget::Reservation;
 use super::errors::ApiError;
 use super::form::{self, PredictForm};
+use super::logging::{self, RequestId};
 use super::models::ModelRef;
 use super::rate_limit::{Bucket, RateStatus};
 use super::AppState;
@@ -14,11 +24,12 @@ use axum::extract::{ConnectInfo, Request, State};
 use axum::http::{request::Parts, HeaderMap};
 use axum::response::{IntoResponse, Json, Response};
 use std::net::SocketAddr;
+use std::sync::atomic::Ordering;
 use std::sync::Arc;
 use tokio::time::Instant;
+use tokio_util::sync::CancellationToken;
 use yolo_wasm::schema::Response as HubResponse;
 use yolo_wasm::Code;
-use yolo_wasm::Pixels;
 
 /// The model id of a request, put in the response's extensions for the access log.
 #[derive(Debug, Clone)]
@@ -50,12 +61,10 @@ pub async fn predict(
 ) -> Response {
     let started = Instant::now();
     let (parts, body) = request.into_parts();
+    let cap = body::discard_cap(state.max_body);
     let caller = match authenticate(&state, &parts.headers) {
         Ok(c) => c,
-        Err(e) => {
-            body::discard(body, &parts.headers, body::discard_cap(state.max_body)).await;
-            return e.into_response();
-        }
+        Err(e) => return body::refuse(body, &parts.headers, cap, e).await.into_response(),
     };
     let (bucket, key) = match caller {
         Caller::Open => (Bucket::Ip(peer.ip()), None),
@@ -65,8 +74,8 @@ pub async fn predict(
     let rate = state.limiter.check(bucket, limit);
     let mut response = match rate {
         Some(r) if !r.allowed => {
-            body::discard(body, &parts.headers, body::discard_cap(state.max_body)).await;
-            ApiError::new(Code::RateLimited, r.message()).into_response()
+            let e = ApiError::new(Code::RateLimited, r.message());
+            body::refuse(body, &parts.headers, cap, e).await.into_response()
         }
         _ => handle(&state, caller, parts, body, started).await.unwrap_or_else(IntoResponse::into_response),
     };
@@ -83,30 +92,53 @@ async fn handle(
     body: axum::body::Body,
     started: Instant,
 ) -> Result<Response, ApiError> {
-    let bytes = body::read_limited(body, &parts.headers, state.max_body).await?;
+    let limits = BodyLimits { max: state.max_body, timeout: state.body_timeout, budget: &state.budget };
+    let (bytes, reservation) = body::read_limited(body, &parts.headers, limits).await?;
+    // `--timeout-s` counts from here: the upload's speed is the client's, not the server's.
+    let received = Instant::now();
+    let request_id = parts.extensions.get::<RequestId>().map_or_else(|| "-".to_string(), |r| r.0.clone());
     let form = form::parse(parts, bytes).await?;
     let model = state.models.resolve(form.model.as_deref())?;
     let logged = LoggedModel(model.id.clone());
-    let result = run(state, caller, &model, form, started).await;
+    let job = Job { state: state.clone(), model, form, reservation, request_id };
+    let result = run(state, caller, job, started, received).await;
     let mut response = result.map(|r| Json(r).into_response()).unwrap_or_else(IntoResponse::into_response);
     response.extensions_mut().insert(logged);
     Ok(response)
 }
 
+/// One request's work, moved into the task that runs it.
+struct Job {
+    state: Arc<AppState>,
+    model: ModelRef,
+    form: PredictForm,
+    /// The upload's share of the buffer budget, given back once the image is decoded.
+    reservation: Reservation,
+    request_id: String,
+}
+
+/// Counts and logs a job whose answer can no longer be sent; the error is never seen.
+fn skipped(state: &AppState, request_id: &str, stage: &str) -> ApiError {
+    state.jobs.skipped.fetch_add(1, Ordering::Relaxed);
+    logging::job_skipped(request_id, stage);
+    ApiError::new(Code::Timeout, "the answer can no longer be sent")
+}
+
 async fn run(
     state: &Arc<AppState>,
     caller: Caller,
-    model: &ModelRef,
-    form: PredictForm,
+    job: Job,
     started: Instant,
+    received: Instant,
 ) -> Result<HubResponse, ApiError> {
+    let model = job.model.clone();
     if let Caller::Key(i) = caller {
         let allowed = state.keys.as_ref().and_then(|k| k.entry(i)).and_then(|e| e.models.as_ref());
         if allowed.is_some_and(|ids| !ids.contains(&model.id)) {
             return Err(ApiError::new(Code::ModelForbidden, format!("This API key may not use model {}", model.id)));
         }
     }
-    state.models.check_exists(model).await?;
+    state.models.check_exists(&model).await?;
     let waiting = state.admission.try_enter().map_err(|_| {
         ApiError::new(
             Code::ServerBusy,
@@ -114,41 +146,27 @@ async fn run(
         )
         .retry_after(1)
     })?;
-    let deadline = state.timeout.map(|t| started + t);
-    let timed_out = || {
-        let secs = state.timeout.map_or(0.0, |t| t.as_secs_f64());
-        ApiError::new(
-            Code::Timeout,
-            format!("Inference did not finish within the server's timeout of {secs} s (--timeout-s)"),
-        )
-    };
-    let ticket = match deadline {
-        Some(d) => tokio::time::timeout_at(d, waiting.ready()).await.map_err(|_| timed_out())?,
-        None => waiting.ready().await,
-    };
-    // The job owns the slot: if the caller times out, the slot stays taken until the CPU work
-    // really ends, so timeouts cannot pile up more work than `--concurrency`.
-    let job = tokio::spawn({
-        let state = state.clone();
-        let model = model.clone();
-        async move {
-            let yolo = state.models.get(&model).await?;
-            let work = tokio::task::spawn_blocking(move || {
-                let _ticket = ticket;
-                let rgb = crate::decode::decode_image(&form.file.bytes, "file")?;
-                let px = Pixels::new(rgb.width(), rgb.height(), 3, rgb.as_raw())?;
-                let image = yolo.predict(&px, &form.options)?;
-                Ok::<_, yolo_wasm::Error>(yolo.response(vec![image]))
-            });
-            match work.await {
-                Ok(r) => r.map_err(ApiError::from),
-                Err(e) => Err(ApiError::new(Code::Internal, format!("inference stopped: {e}"))),
+    let cancel = CancellationToken::new();
+    // Dropped when this handler is dropped (the client went away) or returns: the job then
+    // stops at its next check.
+    let _cancel_on_drop = cancel.clone().drop_guard();
+    // The job owns its place and then its slot: if the caller times out, a running inference
+    // keeps the slot until the CPU work really ends, so timeouts cannot pile up more work than
+    // `--concurrency`.
+    let handle = tokio::spawn(execute(job, waiting, cancel.clone()));
+    let joined = match state.timeout.map(|t| received + t) {
+        Some(deadline) => match tokio::time::timeout_at(deadline, handle).await {
+            Ok(j) => j,
+            Err(_) => {
+                cancel.cancel();
+                let secs = state.timeout.map_or(0.0, |t| t.as_secs_f64());
+                return Err(ApiError::new(
+                    Code::Timeout,
+                    format!("Inference did not finish within {secs} s of the upload's end (--timeout-s)"),
+                ));
             }
-        }
-    });
-    let joined = match deadline {
-        Some(d) => tokio::time::timeout_at(d, job).await.map_err(|_| timed_out())?,
-        None => job.await,
+        },
+        None => handle.await,
     };
     let mut response = joined.map_err(|e| ApiError::new(Code::Internal, format!("inference stopped: {e}")))??;
     let round3 = |s: f64| (s * 1e3).round() / 1e3;
@@ -158,4 +176,40 @@ async fn run(
     meta.function_time_alive = Some(round3(state.started.elapsed().as_secs_f64()));
     meta.function_time_call = Some(round3(started.elapsed().as_secs_f64()));
     Ok(response)
+}
+
+/// Waits for a slot, loads the model, decodes and infers, checking `cancel` before each step.
+async fn execute(job: Job, waiting: Waiting, cancel: CancellationToken) -> Result<HubResponse, ApiError> {
+    let Job { state, model, form, reservation, request_id } = job;
+    let ticket = tokio::select! {
+        biased;
+        () = cancel.cancelled() => return Err(skipped(&state, &request_id, "waiting for a slot")),
+        t = waiting.ready() => t,
+    };
+    let yolo = state.models.get(&model).await?;
+    if cancel.is_cancelled() {
+        return Err(skipped(&state, &request_id, "model loaded"));
+    }
+    let work = tokio::task::spawn_blocking(move || {
+        let _ticket = ticket;
+        let PredictForm { file, options, .. } = form;
+        if cancel.is_cancelled() {
+            return Err(skipped(&state, &request_id, "before decoding"));
+        }
+        let decoded = crate::decode::decode_pixels(&file.bytes, "file")?;
+        state.jobs.decoded.fetch_add(1, Ordering::Relaxed);
+        // The upload is not needed any more: give its memory and its budget back.
+        drop(file);
+        drop(reservation);
+        if cancel.is_cancelled() {
+            return Err(skipped(&state, &request_id, "before inference"));
+        }
+        state.jobs.inferences.fetch_add(1, Ordering::Relaxed);
+        let image = yolo.predict(&decoded.pixels()?, &options)?;
+        Ok(yolo.response(vec![image]))
+    });
+    match work.await {
+        Ok(r) => r,
+        Err(e) => Err(ApiError::new(Code::Internal, format!("inference stopped: {e}"))),
+    }
 }
