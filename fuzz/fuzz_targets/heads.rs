@@ -166,7 +166,7 @@ fn run(u: &mut Unstructured) -> arbitrary::Result<()> {
                 let _ = serde_json::to_string(&preds).expect("predictions serialise");
             }
         }
-        Err(e) => assert!(matches!(e.code(), "unsupported_model"), "{e}"),
+        Err(e) => assert_eq!(e.code(), yolo_wasm::Code::UnsupportedModel, "{e}"),
     }
 
     // Rotated IoU on arbitrary boxes.

@@ -1,0 +1,28 @@
+//! Inputs the fuzz targets (`fuzz/`, FUZZING.md) found crashing, kept as plain tests: each fails
+//! on the code before its fix.
+
+use yolo_wasm::pipeline::contours::merge_parts;
+
+/// fuzz target `contours`, input `fuzz/artifacts/contours/crash-ba78525c…` (4 bytes): parts
+/// `[[]]`. `merge_parts` indexed the first point of every part (`seg[0]`) and panicked on an
+/// empty one. Empty parts are now skipped.
+#[test]
+fn merge_parts_skips_empty_parts() {
+    assert!(merge_parts(&[vec![]]).is_empty());
+    assert!(merge_parts(&[vec![], vec![]]).is_empty());
+    assert_eq!(merge_parts(&[vec![], vec![[1, 2], [3, 4]]]), vec![[1, 2], [3, 4]]);
+    assert_eq!(
+        merge_parts(&[vec![[0, 0]], vec![], vec![[5, 5], [6, 6]]]),
+        merge_parts(&[vec![[0, 0]], vec![[5, 5], [6, 6]]])
+    );
+}
+
+/// Found next to the previous one (same function): the squared distance of the closest-pair search
+/// was computed as `(p - q) as i64` in i32, which overflows for points far apart (a panic with
+/// overflow checks, a wrapped distance and a wrong link without). Now exact over the i32 range.
+#[test]
+fn merge_parts_links_far_points_by_their_true_distance() {
+    // From (MAX, 0): (MIN, 0) is 2^32 - 1 away, (0, 0) 2^31 - 1; the link must go to (0, 0).
+    let merged = merge_parts(&[vec![[i32::MAX, 0]], vec![[i32::MIN, 0], [0, 0]]]);
+    assert_eq!(merged, vec![[i32::MAX, 0], [i32::MAX, 0], [0, 0], [i32::MIN, 0], [0, 0]]);
+}
