@@ -26,3 +26,14 @@ fn merge_parts_links_far_points_by_their_true_distance() {
     let merged = merge_parts(&[vec![[i32::MAX, 0]], vec![[i32::MIN, 0], [0, 0]]]);
     assert_eq!(merged, vec![[i32::MAX, 0], [i32::MAX, 0], [0, 0], [i32::MIN, 0], [0, 0]]);
 }
+
+/// fuzz target `model_load`, input `tests/fixtures/fuzz/model_load-tract-unknown-output.onnx`
+/// (`bad-obb.onnx` with one digit of its output's name changed): a graph output no node
+/// produces. tract 0.23.9 panicked ("no entry found for key", `tract-onnx/src/model.rs:187`);
+/// the load now refuses it first with `invalid_model`.
+#[test]
+fn a_graph_output_nobody_produces_is_an_invalid_model() {
+    let bytes = std::fs::read("tests/fixtures/fuzz/model_load-tract-unknown-output.onnx").unwrap();
+    let err = yolo_wasm::YoloModel::load(&bytes, "fuzz.onnx").unwrap_err();
+    assert_eq!(err.code(), "invalid_model", "{err}");
+}

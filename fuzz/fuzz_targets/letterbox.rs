@@ -16,7 +16,7 @@ const MAX_TARGET: u32 = 640;
 
 fn run(u: &mut Unstructured) -> arbitrary::Result<()> {
     let width = u.int_in_range(1..=yolo_wasm::limits::MAX_IMAGE_SIDE)?;
-    let height = u.int_in_range(1..=(MAX_PIXELS / width).max(1))?;
+    let height = u.int_in_range(1..=(MAX_PIXELS / width).clamp(1, yolo_wasm::limits::MAX_IMAGE_SIDE))?;
     let channels = *u.choose(&[1u8, 3, 4])?;
     let target = (u.int_in_range(1..=MAX_TARGET)?, u.int_in_range(1..=MAX_TARGET)?);
     let auto = bool::arbitrary(u)?;
