@@ -12,7 +12,7 @@ PORT ?= 8080
 LOADTEST_CLIENTS ?= 32
 LOADTEST_SECONDS ?= 60
 
-.PHONY: setup test test-native loadtest test-web test-pkg test-e2e pkg demo lint fmt clean
+.PHONY: setup test test-native loadtest test-web test-pkg test-e2e pkg demo lint fmt clean fuzz
 
 setup:
 	./scripts/setup.sh
@@ -73,6 +73,15 @@ bench: setup
 	  ./scripts/build-pkg.sh; fi
 	node bench/run.mjs $(BENCH_ARGS)
 
+## Fuzzing (not part of `make test`): every cargo-fuzz target for FUZZ_RUNS executions (default
+## 1,000,000; FUZZ_TIME=S caps each target's seconds), one job and one worker; prints executions,
+## exec/s and libFuzzer's cov/ft per target. Needs the nightly toolchain; installs cargo-fuzz.
+## `make fuzz FUZZ_TARGETS="heads hub"` runs only those. See FUZZING.md.
+FUZZ_TARGETS ?=
+fuzz:
+	@command -v cargo-fuzz >/dev/null || cargo install cargo-fuzz --locked || cargo install cargo-fuzz
+	./fuzz/run.sh $(FUZZ_TARGETS)
+
 lint:
 	cargo fmt --all --check
 	cargo clippy --workspace --all-targets --release -- -D warnings
@@ -80,6 +89,7 @@ lint:
 
 fmt:
 	cargo fmt --all
+	cargo fmt --manifest-path fuzz/Cargo.toml
 
 clean:
 	cargo clean

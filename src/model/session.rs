@@ -85,6 +85,21 @@ fn input_hw(proto: &tract_onnx::pb::ModelProto) -> Result<Option<(u32, u32)>> {
     }
 }
 
+/// Refuses a graph output that no node, input or initializer defines: tract 0.23.9 panics on one
+/// (`outlets_by_name[name]` in `tract-onnx/src/model.rs`; found by the `model_load` fuzz target).
+fn check_outputs_defined(proto: &tract_onnx::pb::ModelProto) -> Result<()> {
+    let Some(graph) = proto.graph.as_ref() else { return Ok(()) };
+    let defined = |name: &str| {
+        graph.input.iter().any(|i| i.name == name)
+            || graph.initializer.iter().any(|t| t.name == name)
+            || graph.node.iter().any(|n| n.output.iter().any(|o| o == name))
+    };
+    match graph.output.iter().find(|o| !defined(&o.name)) {
+        Some(o) => Err(invalid(format!("graph output `{}` is not produced by any node", o.name))),
+        None => Ok(()),
+    }
+}
+
 /// Refuses a graph with a tensor over [`MAX_TENSOR_ELEMENTS`] values (a corrupt or hostile model
 /// declaring a huge output or intermediate), before running it allocates that tensor. Symbolic
 /// shapes cannot remain once the input is fixed; one that does is refused too.
@@ -159,6 +174,7 @@ impl Session {
         }
         let props: BTreeMap<String, String> =
             proto.metadata_props.iter().map(|p| (p.key.clone(), p.value.clone())).collect();
+        check_outputs_defined(&proto)?;
         let fixed = input_hw(&proto)?;
         let mut info = ModelInfo::from_props(&props, fixed.is_none())?;
         if let Some((h, w)) = fixed {

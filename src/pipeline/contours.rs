@@ -147,8 +147,13 @@ pub fn external_contours(mask: &[u8], width: usize, height: usize) -> Vec<Vec<Po
 }
 
 /// Ultralytics' `merge_multi_segment`: joins parts into one closed walk through the closest point
-/// pairs of consecutive parts (forward over all parts, then back through the middle ones).
+/// pairs of consecutive parts (forward over all parts, then back through the middle ones). Empty
+/// parts (never traced, but the function is public) are skipped.
 pub fn merge_parts(parts: &[Vec<Point>]) -> Vec<Point> {
+    if parts.iter().any(Vec::is_empty) {
+        let points: Vec<Vec<Point>> = parts.iter().filter(|p| !p.is_empty()).cloned().collect();
+        return merge_parts(&points);
+    }
     match parts.len() {
         0 => return Vec::new(),
         1 => return parts[0].clone(),
@@ -191,10 +196,12 @@ pub fn merge_parts(parts: &[Vec<Point>]) -> Vec<Point> {
 
 /// Indices of the closest pair of points (squared distance; first in row-major order on ties).
 fn closest_pair(a: &[Point], b: &[Point]) -> (usize, usize) {
-    let mut best = (i64::MAX, 0, 0);
+    // Exact over the whole i32 range: |dx| < 2^32, so dx² + dy² < 2^65.
+    let mut best = (u128::MAX, 0, 0);
     for (i, p) in a.iter().enumerate() {
         for (j, q) in b.iter().enumerate() {
-            let (dx, dy) = ((p[0] - q[0]) as i64, (p[1] - q[1]) as i64);
+            let dx = u128::from((i64::from(p[0]) - i64::from(q[0])).unsigned_abs());
+            let dy = u128::from((i64::from(p[1]) - i64::from(q[1])).unsigned_abs());
             let d = dx * dx + dy * dy;
             if d < best.0 {
                 best = (d, i, j);

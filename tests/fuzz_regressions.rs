@@ -1,0 +1,39 @@
+//! Inputs the fuzz targets (`fuzz/`, FUZZING.md) found crashing, kept as plain tests: each fails
+//! on the code before its fix.
+
+use yolo_wasm::pipeline::contours::merge_parts;
+
+/// fuzz target `contours`, input `fuzz/artifacts/contours/crash-ba78525c…` (4 bytes): parts
+/// `[[]]`. `merge_parts` indexed the first point of every part (`seg[0]`) and panicked on an
+/// empty one. Empty parts are now skipped.
+#[test]
+fn merge_parts_skips_empty_parts() {
+    assert!(merge_parts(&[vec![]]).is_empty());
+    assert!(merge_parts(&[vec![], vec![]]).is_empty());
+    assert_eq!(merge_parts(&[vec![], vec![[1, 2], [3, 4]]]), vec![[1, 2], [3, 4]]);
+    assert_eq!(
+        merge_parts(&[vec![[0, 0]], vec![], vec![[5, 5], [6, 6]]]),
+        merge_parts(&[vec![[0, 0]], vec![[5, 5], [6, 6]]])
+    );
+}
+
+/// Found next to the previous one (same function): the squared distance of the closest-pair search
+/// was computed as `(p - q) as i64` in i32, which overflows for points far apart (a panic with
+/// overflow checks, a wrapped distance and a wrong link without). Now exact over the i32 range.
+#[test]
+fn merge_parts_links_far_points_by_their_true_distance() {
+    // From (MAX, 0): (MIN, 0) is 2^32 - 1 away, (0, 0) 2^31 - 1; the link must go to (0, 0).
+    let merged = merge_parts(&[vec![[i32::MAX, 0]], vec![[i32::MIN, 0], [0, 0]]]);
+    assert_eq!(merged, vec![[i32::MAX, 0], [i32::MAX, 0], [0, 0], [i32::MIN, 0], [0, 0]]);
+}
+
+/// fuzz target `model_load`, input `tests/fixtures/fuzz/model_load-tract-unknown-output.onnx`
+/// (`bad-obb.onnx` with one digit of its output's name changed): a graph output no node
+/// produces. tract 0.23.9 panicked ("no entry found for key", `tract-onnx/src/model.rs:187`);
+/// the load now refuses it first with `invalid_model`.
+#[test]
+fn a_graph_output_nobody_produces_is_an_invalid_model() {
+    let bytes = std::fs::read("tests/fixtures/fuzz/model_load-tract-unknown-output.onnx").unwrap();
+    let err = yolo_wasm::YoloModel::load(&bytes, "fuzz.onnx").unwrap_err();
+    assert_eq!(err.code(), "invalid_model", "{err}");
+}
