@@ -10,33 +10,13 @@
 mod support;
 
 use std::sync::atomic::Ordering;
-use std::sync::{Arc, Mutex, OnceLock};
+use std::sync::OnceLock;
 use std::time::{Duration, Instant};
 use support::*;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 
 /// The log output of this test binary (one subscriber for all tests).
-#[derive(Clone, Default)]
-struct Capture(Arc<Mutex<Vec<u8>>>);
-
-impl std::io::Write for Capture {
-    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-        self.0.lock().unwrap().extend_from_slice(buf);
-        Ok(buf.len())
-    }
-    fn flush(&mut self) -> std::io::Result<()> {
-        Ok(())
-    }
-}
-
-impl<'a> tracing_subscriber::fmt::MakeWriter<'a> for Capture {
-    type Writer = Capture;
-    fn make_writer(&'a self) -> Self::Writer {
-        self.clone()
-    }
-}
-
 fn log() -> &'static Capture {
     static LOG: OnceLock<Capture> = OnceLock::new();
     LOG.get_or_init(|| {
@@ -316,23 +296,6 @@ async fn requests_abandoned_before_their_job_starts_run_no_inference() {
     assert_eq!(s2.state.jobs.inferences.load(Ordering::Relaxed), 1);
 }
 
-/// A PNG declaring `w`×`h` RGBA pixels, all zero (compresses ~1000:1).
-fn png_bomb(w: u32, h: u32) -> Vec<u8> {
-    let mut out = Vec::new();
-    let mut enc = png::Encoder::new(&mut out, w, h);
-    enc.set_color(png::ColorType::Rgba);
-    enc.set_depth(png::BitDepth::Eight);
-    let mut writer = enc.write_header().unwrap();
-    let mut stream = writer.stream_writer().unwrap();
-    let row = vec![0u8; w as usize * 4];
-    for _ in 0..h {
-        std::io::Write::write_all(&mut stream, &row).unwrap();
-    }
-    stream.finish().unwrap();
-    drop(writer);
-    out
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_png_bomb_is_refused_from_its_header() {
     let model = dedicated();
@@ -401,4 +364,12 @@ async fn values_that_are_not_utf8_are_shown_escaped() {
     let json = json_of(&answer);
     assert_error(&json, "invalid_argument", Some("conf"));
     assert!(json["error"].as_str().unwrap().contains("0.\\xff5"), "{json}");
+}
+
+#[test]
+fn oversized_headers_are_refused_before_decoding() {
+    for (w, h) in [(16_385, 1), (8000, 8000)] {
+        let err = yolo_wasm_server::decode::decode_pixels(&png_bomb(w, h), "bomb").unwrap_err();
+        assert_eq!(err.code(), "image_too_large", "{w}×{h}: {err}");
+    }
 }

@@ -70,23 +70,6 @@ fn percentile(sorted: &[f64], p: f64) -> f64 {
     sorted[((sorted.len() - 1) as f64 * p).round() as usize]
 }
 
-/// A PNG declaring `w`×`h` RGBA pixels, all zero.
-fn png_zeros(w: u32, h: u32) -> Vec<u8> {
-    let mut out = Vec::new();
-    let mut enc = png::Encoder::new(&mut out, w, h);
-    enc.set_color(png::ColorType::Rgba);
-    enc.set_depth(png::BitDepth::Eight);
-    let mut writer = enc.write_header().unwrap();
-    let mut stream = writer.stream_writer().unwrap();
-    let row = vec![0u8; w as usize * 4];
-    for _ in 0..h {
-        std::io::Write::write_all(&mut stream, &row).unwrap();
-    }
-    stream.finish().unwrap();
-    drop(writer);
-    out
-}
-
 async fn post_image(url: &str, name: &str, bytes: Vec<u8>) -> (u16, serde_json::Value) {
     let f = form(None, Some((name, bytes, "image/png")), &[]);
     let res = client().post(url).multipart(f).timeout(Duration::from_secs(120)).send().await.expect("request");
@@ -122,12 +105,12 @@ async fn load_with_tricklers_and_idle_sockets() {
     // Per-request peak memory: the largest accepted image, then bombs (before the load).
     let mut memory_notes = Vec::new();
     if bombs > 0 {
-        let big = tokio::task::spawn_blocking(|| png_zeros(7000, 7000)).await.unwrap();
+        let big = tokio::task::spawn_blocking(|| png_bomb(7000, 7000)).await.unwrap();
         let (status, body) = post_image(&url, "big.png", big).await;
         assert_eq!(status, 200, "{body}");
         memory_notes
             .push(format!("after one 7000×7000 RGBA PNG (49 Mpx, accepted): VmHWM {:.0} MiB", memory_mb(pid).1));
-        let bomb = tokio::task::spawn_blocking(|| png_zeros(16384, 16384)).await.unwrap();
+        let bomb = tokio::task::spawn_blocking(|| png_bomb(16384, 16384)).await.unwrap();
         let bomb_kb = bomb.len() / 1024;
         for _ in 0..bombs {
             let (status, body) = post_image(&url, "bomb.png", bomb.clone()).await;

@@ -7,32 +7,10 @@ mod support;
 use reqwest::StatusCode;
 use std::io::{BufRead, BufReader, Read};
 use std::process::{Command, Stdio};
-use std::sync::{Arc, Mutex};
 use support::*;
 
 const KEYS: &str = "alpha-secret-key-0001\nbeta-secret-key-0002 models=yolo11n-seg-shapes\n";
 const IMAGE_MARKER: &str = "IMAGE-BYTES-MARKER-5f3c";
-
-/// A `MakeWriter` appending to a shared buffer.
-#[derive(Clone, Default)]
-struct Capture(Arc<Mutex<Vec<u8>>>);
-
-impl std::io::Write for Capture {
-    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-        self.0.lock().unwrap().extend_from_slice(buf);
-        Ok(buf.len())
-    }
-    fn flush(&mut self) -> std::io::Result<()> {
-        Ok(())
-    }
-}
-
-impl<'a> tracing_subscriber::fmt::MakeWriter<'a> for Capture {
-    type Writer = Capture;
-    fn make_writer(&'a self) -> Self::Writer {
-        self.clone()
-    }
-}
 
 /// Requests that put keys and image bytes in front of the server.
 async fn exercise(url: &str) {

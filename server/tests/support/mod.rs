@@ -124,3 +124,41 @@ pub fn assert_error(body: &serde_json::Value, code: &str, field: Option<&str>) {
     let expected = 2 + usize::from(field.is_some());
     assert_eq!(obj.len(), expected, "only error, code (and field): {body}");
 }
+
+/// A `MakeWriter` appending log output to a shared buffer (`String::from_utf8_lossy(&c.0.lock())`).
+#[derive(Clone, Default)]
+pub struct Capture(pub Arc<std::sync::Mutex<Vec<u8>>>);
+
+impl std::io::Write for Capture {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.0.lock().unwrap().extend_from_slice(buf);
+        Ok(buf.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+impl<'a> tracing_subscriber::fmt::MakeWriter<'a> for Capture {
+    type Writer = Capture;
+    fn make_writer(&'a self) -> Self::Writer {
+        self.clone()
+    }
+}
+
+/// A PNG declaring `w`×`h` RGBA pixels, all zero (compresses ~1000:1): a decompression bomb.
+pub fn png_bomb(w: u32, h: u32) -> Vec<u8> {
+    let mut out = Vec::new();
+    let mut enc = png::Encoder::new(&mut out, w, h);
+    enc.set_color(png::ColorType::Rgba);
+    enc.set_depth(png::BitDepth::Eight);
+    let mut writer = enc.write_header().unwrap();
+    let mut stream = writer.stream_writer().unwrap();
+    let row = vec![0u8; w as usize * 4];
+    for _ in 0..h {
+        std::io::Write::write_all(&mut stream, &row).unwrap();
+    }
+    stream.finish().unwrap();
+    drop(writer);
+    out
+}
