@@ -84,7 +84,7 @@ mod tests {
         let two = Threads::new(2).unwrap();
         let inside = two.install(current_tract_executor);
         assert!(matches!(inside, Executor::MultiThread(p) if p.current_num_threads() == 2));
-        let caught = std::panic::catch_unwind(|| two.install(|| panic!("on purpose")));
+        let caught = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| two.install(|| panic!("on purpose"))));
         assert!(caught.is_err());
         assert!(matches!(current_tract_executor(), Executor::SingleThread));
         assert!(matches!(Threads::new(1).unwrap().install(current_tract_executor), Executor::SingleThread));
