@@ -67,6 +67,17 @@ demo: setup pkg
 ## Benchmarks: yolo-wasm vs onnxruntime-web vs @ultralytics/yolo in headless Chromium (bench/run.mjs;
 ## writes the latest run into BENCHMARKS.md). Rebuilds pkg/ first when it is missing or older than
 ## the sources. Native stage benchmarks: `cargo bench --bench pipeline`.
+## Native benchmark (bench/native.py): yolo-wasm (tract) at 1 and 2 threads against ONNX Runtime 1.32.0 (PyPI
+## wheel in a venv under target/, CPU provider) at 1 and 2 threads, inference only, interleaved run by run; then the
+## endpoint's requests per second at --concurrency 1 and 2. Writes BENCHMARKS.md between the bench-native markers.
+ORT_VENV ?= target/ort-venv
+.PHONY: bench-native
+bench-native:
+	@[ -x $(ORT_VENV)/bin/python ] || { python3 -m venv $(ORT_VENV) && $(ORT_VENV)/bin/pip install -q onnxruntime==1.32.0 numpy==2.4.6; }
+	cargo build --release -p yolo-wasm-server
+	cargo build --release --example infer_worker
+	$(ORT_VENV)/bin/python bench/native.py $(BENCH_ARGS)
+
 .PHONY: bench
 bench: setup
 	@if [ ! -f pkg/yolo_wasm_bg.wasm ] || [ -n "$$(find src npm Cargo.toml Cargo.lock -newer pkg/yolo_wasm_bg.wasm -print -quit)" ]; then \

@@ -31,6 +31,8 @@ pub mod web;
 
 pub use codes::Code;
 pub use error::{Error, Result};
+#[cfg(not(target_arch = "wasm32"))]
+pub use model::Threads;
 pub use model::{ModelInfo, Task};
 pub use options::PredictOptions;
 pub use pipeline::preprocess::Pixels;

@@ -1,24 +1,34 @@
 //! Native parity: for every golden case made by Ultralytics on the same ONNX files, our results
 //! are the same in the same order — classes equal, boxes / OBB corners / keypoints within 1 px,
 //! confidences and keypoint visibilities within 1e-3, segment polygons with area IoU ≥ 0.9.
+//!
+//! `YOLO_WASM_TEST_THREADS=N` runs every case on an `N`-thread pool (default 1; `tests/threads.rs`
+//! checks 2 threads on a subset in every `make test-native`).
 
 mod common;
 
 use common::{Case, Errors};
 use std::collections::HashMap;
-use yolo_wasm::{Pixels, PredictOptions, YoloModel};
+use yolo_wasm::{Pixels, PredictOptions, Threads, YoloModel};
+
+/// The inference threads of the run (`YOLO_WASM_TEST_THREADS`, default 1).
+fn threads() -> Threads {
+    let n = std::env::var("YOLO_WASM_TEST_THREADS").ok().map_or(1, |v| v.parse().expect("YOLO_WASM_TEST_THREADS"));
+    Threads::new(n).expect("threads")
+}
 
 /// Runs every golden case `pick` selects; panics listing the cases that differ.
 fn check(label: &str, min_cases: usize, pick: impl Fn(&Case) -> bool) -> Errors {
     let cases: Vec<Case> = common::cases().into_iter().filter(|c| pick(c)).collect();
     assert!(cases.len() >= min_cases, "{label}: expected ≥ {min_cases} golden cases, found {}", cases.len());
     let mut models: HashMap<String, YoloModel> = HashMap::new();
+    let threads = threads();
     let mut worst = Errors::default();
     let mut failures = Vec::new();
     for case in &cases {
         let model = models.entry(case.model.clone()).or_insert_with(|| {
             let bytes = std::fs::read(common::fixture(&format!("models/{}", case.model))).unwrap();
-            YoloModel::load(&bytes, case.model.clone()).unwrap()
+            YoloModel::load(&bytes, case.model.clone()).unwrap().with_threads(threads.clone())
         });
         let img = common::oracle_pixels(&case.image);
         let px = Pixels::new(img.width(), img.height(), 3, img.as_raw()).unwrap();
@@ -31,7 +41,7 @@ fn check(label: &str, min_cases: usize, pick: impl Fn(&Case) -> bool) -> Errors 
             Err(msg) => failures.push(msg),
         }
     }
-    println!("parity {label}: {} cases, {worst}", cases.len());
+    println!("parity {label}: {} cases at {} thread(s), {worst}", cases.len(), threads.count());
     assert!(failures.is_empty(), "{} of {} cases differ:\n{}", failures.len(), cases.len(), failures.join("\n"));
     worst
 }

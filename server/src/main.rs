@@ -1,6 +1,6 @@
 //! `yolo-wasm`: the yolo-wasm core as a native command.
 //!
-//! `yolo-wasm predict --model m.onnx --image a.jpg [--imgsz 640 --conf 0.25 --iou 0.45]` prints
+//! `yolo-wasm predict --model m.onnx --image a.jpg [--imgsz 640 --conf 0.25 --iou 0.45 --threads N]` prints
 //! the HUB-shaped JSON on stdout: the same code path the browser package runs, so anyone can
 //! check parity with Ultralytics from outside the tests.
 //!
@@ -11,7 +11,7 @@ use clap::{Parser, Subcommand};
 use std::io::Write;
 use std::path::PathBuf;
 use std::process::ExitCode;
-use yolo_wasm::{Error, PredictOptions, YoloModel};
+use yolo_wasm::{Error, PredictOptions, Threads, YoloModel};
 use yolo_wasm_server::serve::{self, ServeArgs, Server};
 
 #[derive(Parser)]
@@ -43,6 +43,9 @@ enum Command {
         /// Pretty-print the JSON.
         #[arg(long)]
         pretty: bool,
+        /// Inference threads (tract's multithread executor); default: every CPU. 1 = one thread.
+        #[arg(long, value_name = "N")]
+        threads: Option<usize>,
     },
     /// Serves the HUB Inference API (`POST /`, multipart) over HTTP.
     Serve(ServeArgs),
@@ -50,8 +53,9 @@ enum Command {
 
 fn main() -> ExitCode {
     match Cli::parse().command {
-        Command::Predict { model, image, imgsz, conf, iou, pretty } => {
-            match predict(model, image, imgsz, conf, iou, pretty) {
+        Command::Predict { model, image, imgsz, conf, iou, pretty, threads } => {
+            let opts = PredictArgs { imgsz, conf, iou, pretty, threads };
+            match predict(model, image, opts) {
                 Ok(()) => ExitCode::SUCCESS,
                 Err(e) => {
                     eprintln!("error [{}]: {e}", e.code());
@@ -69,19 +73,23 @@ fn main() -> ExitCode {
     }
 }
 
-fn predict(
-    model: PathBuf,
-    image: Vec<PathBuf>,
+/// `predict`'s flags besides the files.
+struct PredictArgs {
     imgsz: Option<f64>,
     conf: Option<f64>,
     iou: Option<f64>,
     pretty: bool,
-) -> Result<(), Error> {
+    threads: Option<usize>,
+}
+
+fn predict(model: PathBuf, image: Vec<PathBuf>, args: PredictArgs) -> Result<(), Error> {
+    let PredictArgs { imgsz, conf, iou, pretty, threads } = args;
     let opts = PredictOptions::from_raw(imgsz, conf, iou)?;
+    let threads = Threads::new(threads.unwrap_or_else(yolo_wasm::model::threads::available))?;
     let bytes =
         std::fs::read(&model).map_err(|e| Error::InvalidModel(format!("cannot read {}: {e}", model.display())))?;
     let name = model.file_name().map_or_else(|| model.display().to_string(), |n| n.to_string_lossy().into());
-    let yolo = YoloModel::load(&bytes, name)?;
+    let yolo = YoloModel::load(&bytes, name)?.with_threads(threads);
     let mut images = Vec::with_capacity(image.len());
     for path in &image {
         let decoded = yolo_wasm_server::decode::read_image(path)?;

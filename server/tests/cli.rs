@@ -54,3 +54,27 @@ fn failures_exit_non_zero_with_the_error_code() {
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(err.contains("[invalid_argument]") && err.contains("conf"), "{err}");
 }
+
+#[test]
+fn threads_two_gives_the_same_json_and_zero_is_refused() {
+    let model = common::fixture("models/yolo11n-shapes.onnx");
+    let image = common::fixture("images/bus.opencv.png");
+    let (m, i) = (model.to_str().unwrap(), image.to_str().unwrap());
+    let results = |threads: &str| {
+        let out = yolo_wasm(&["predict", "--model", m, "--image", i, "--threads", threads]);
+        assert!(out.status.success(), "--threads {threads}: {}", String::from_utf8_lossy(&out.stderr));
+        let r: Response = serde_json::from_slice(&out.stdout).expect("stdout is the HUB JSON");
+        serde_json::to_string(&r.images[0].results).unwrap()
+    };
+    let (one, two) = (results("1"), results("2"));
+    assert_eq!(one, two, "--threads 2 changed the results");
+    assert!(one.len() > 100, "no detections: {one}");
+    let out = yolo_wasm(&["predict", "--model", m, "--image", i, "--threads", "0"]);
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("[invalid_argument]") && err.contains("`threads`: must be at least 1"), "{err}");
+    let out = yolo_wasm(&["serve", "--model", m, "--port", "0", "--threads", "0"]);
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("--threads must be at least 1"), "{err}");
+}

@@ -5,6 +5,10 @@ pub mod gemm;
 pub mod metadata;
 pub mod pylit;
 pub mod session;
+#[cfg(not(target_arch = "wasm32"))]
+pub mod threads;
 
 pub use metadata::{ModelInfo, Task};
 pub use session::{Output, Session};
+#[cfg(not(target_arch = "wasm32"))]
+pub use threads::Threads;

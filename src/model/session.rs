@@ -32,11 +32,18 @@ pub struct Session {
     model: InferenceModel,
     plans: Mutex<Vec<((u32, u32), Plan)>>,
     fixed_input: Option<(u32, u32)>,
+    /// Native: the threads inference may use (default: the calling thread only).
+    #[cfg(not(target_arch = "wasm32"))]
+    threads: super::threads::Threads,
 }
 
 impl std::fmt::Debug for Session {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Session").field("fixed_input", &self.fixed_input).finish_non_exhaustive()
+        let mut d = f.debug_struct("Session");
+        d.field("fixed_input", &self.fixed_input);
+        #[cfg(not(target_arch = "wasm32"))]
+        d.field("threads", &self.threads.count());
+        d.finish_non_exhaustive()
     }
 }
 
@@ -182,11 +189,29 @@ impl Session {
         }
         let model =
             onnx.model_for_proto_model(&proto).map_err(|e| invalid(format!("tract cannot read this graph: {e:#}")))?;
-        let session = Session { model, plans: Mutex::new(Vec::new()), fixed_input: fixed };
+        let session = Session {
+            model,
+            plans: Mutex::new(Vec::new()),
+            fixed_input: fixed,
+            #[cfg(not(target_arch = "wasm32"))]
+            threads: super::threads::Threads::default(),
+        };
         if let Some((h, w)) = fixed {
             session.plan(h, w)?;
         }
         Ok((info, session))
+    }
+
+    /// Native: runs every later inference with `threads` (a clone shares its pool).
+    #[cfg(not(target_arch = "wasm32"))]
+    pub fn set_threads(&mut self, threads: super::threads::Threads) {
+        self.threads = threads;
+    }
+
+    /// Native: the threads inference may use.
+    #[cfg(not(target_arch = "wasm32"))]
+    pub fn threads(&self) -> &super::threads::Threads {
+        &self.threads
     }
 
     /// The runnable plan for an input of `h × w`, compiled on first use.
@@ -226,7 +251,12 @@ impl Session {
         let tensor = tract_ndarray::Array4::from_shape_vec((1, 3, h as usize, w as usize), input)
             .map_err(|e| Error::Inference(format!("input tensor: {e}")))?
             .into_tensor();
-        let outputs = plan.run(tvec!(tensor.into())).map_err(|e| Error::Inference(format!("{e:#}")))?;
+        let run = || plan.run(tvec!(tensor.into()));
+        #[cfg(not(target_arch = "wasm32"))]
+        let outputs = self.threads.install(run);
+        #[cfg(target_arch = "wasm32")]
+        let outputs = run();
+        let outputs = outputs.map_err(|e| Error::Inference(format!("{e:#}")))?;
         outputs
             .into_iter()
             .map(|v| {

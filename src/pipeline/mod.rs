@@ -42,6 +42,20 @@ impl YoloModel {
         Ok(YoloModel { info, session, name: name.into() })
     }
 
+    /// Native: runs this model's inferences with `threads` (tract's multithread executor; a
+    /// clone of one [`crate::Threads`] shares its pool). Without it, one thread, as before.
+    #[cfg(not(target_arch = "wasm32"))]
+    pub fn with_threads(mut self, threads: crate::Threads) -> Self {
+        self.session.set_threads(threads);
+        self
+    }
+
+    /// Native: the threads this model's inferences may use.
+    #[cfg(not(target_arch = "wasm32"))]
+    pub fn threads(&self) -> &crate::Threads {
+        self.session.threads()
+    }
+
     /// What the model's metadata says.
     pub fn info(&self) -> &ModelInfo {
         &self.info

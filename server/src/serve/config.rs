@@ -39,6 +39,10 @@ pub struct ServeArgs {
     /// Inferences running at once (default: number of CPUs).
     #[arg(long, value_name = "N")]
     pub concurrency: Option<usize>,
+    /// Threads per inference slot (tract's multithread executor); default: the CPUs shared
+    /// between the slots, max(1, CPUs / concurrency).
+    #[arg(long, value_name = "N")]
+    pub threads: Option<usize>,
     /// Requests allowed to wait for a free inference slot (more: 503).
     #[arg(long, value_name = "N", default_value_t = 8)]
     pub queue: usize,
@@ -94,6 +98,8 @@ pub struct Config {
     pub max_body: usize,
     /// Inference slots.
     pub concurrency: usize,
+    /// Threads per inference slot (1: each inference on its own thread, no pool).
+    pub threads: usize,
     /// Queue places.
     pub queue: usize,
     /// Request timeout (`None`: none).
@@ -140,10 +146,21 @@ impl ServeArgs {
         if self.max_body_mb == 0 {
             return Err("--max-body-mb must be at least 1".into());
         }
-        let concurrency =
-            self.concurrency.unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()));
+        let cpus = yolo_wasm::model::threads::available();
+        let concurrency = self.concurrency.unwrap_or(cpus);
         if concurrency == 0 {
             return Err("--concurrency must be at least 1".into());
+        }
+        let threads = self.threads.unwrap_or_else(|| default_threads(cpus, concurrency));
+        if threads == 0 {
+            return Err("--threads must be at least 1".into());
+        }
+        if concurrency.saturating_mul(threads) > cpus {
+            notes.push(format!(
+                "--concurrency {concurrency} × --threads {threads} = {} inference threads on {cpus} CPUs: \
+                 busy slots will compete for the cores",
+                concurrency.saturating_mul(threads)
+            ));
         }
         let timeout = seconds("--timeout-s", self.timeout_s)?;
         let header_timeout = seconds("--header-timeout-s", self.header_timeout_s)?;
@@ -173,6 +190,7 @@ impl ServeArgs {
             rate_limit: self.rate_limit.unwrap_or(default_rate),
             max_body: self.max_body_mb.saturating_mul(1 << 20),
             concurrency,
+            threads,
             queue: self.queue,
             timeout,
             header_timeout,
@@ -183,6 +201,24 @@ impl ServeArgs {
             mounts,
             notes,
         })
+    }
+}
+
+/// Threads per inference slot when `--threads` is not given: the CPUs shared between the
+/// slots, at least one.
+pub fn default_threads(cpus: usize, concurrency: usize) -> usize {
+    (cpus / concurrency.max(1)).max(1)
+}
+
+impl Config {
+    /// Threads of the one inference pool every slot shares: `concurrency × threads`, or 1 (no
+    /// pool) when each slot has one thread.
+    pub fn pool_threads(&self) -> usize {
+        if self.threads <= 1 {
+            1
+        } else {
+            self.concurrency.saturating_mul(self.threads)
+        }
     }
 }
 
@@ -221,11 +257,38 @@ mod tests {
     }
 
     #[test]
+    fn threads_default_to_the_cpus_shared_between_slots() {
+        assert_eq!(default_threads(2, 1), 2);
+        assert_eq!(default_threads(2, 2), 1);
+        assert_eq!(default_threads(8, 3), 2);
+        assert_eq!(default_threads(2, 5), 1);
+        assert_eq!(default_threads(1, 1), 1);
+        assert_eq!(default_threads(16, 0), 16);
+        let here = env!("CARGO_MANIFEST_DIR");
+        let cpus = yolo_wasm::model::threads::available();
+        let c = parse(&["--models", here]).unwrap();
+        assert_eq!((c.concurrency, c.threads, c.pool_threads()), (cpus, 1, 1));
+        let c = parse(&["--models", here, "--concurrency", "1"]).unwrap();
+        assert_eq!(c.threads, cpus);
+        assert_eq!(c.pool_threads(), if cpus > 1 { cpus } else { 1 });
+        assert!(c.notes.is_empty(), "{:?}", c.notes);
+        let c = parse(&["--models", here, "--concurrency", "2", "--threads", "3"]).unwrap();
+        assert_eq!((c.threads, c.pool_threads()), (3, 6));
+        let over = parse(&["--models", here, "--concurrency", "1", "--threads", &(cpus + 1).to_string()]).unwrap();
+        assert!(over.notes.iter().any(|n| n.contains("compete")), "{:?}", over.notes);
+        let c = parse(&["--models", here, "--concurrency", "4", "--threads", "1"]).unwrap();
+        assert_eq!(c.pool_threads(), 1);
+    }
+
+    #[test]
     fn bad_flags_are_refused() {
         let here = env!("CARGO_MANIFEST_DIR");
         assert!(parse(&[]).is_err());
         assert!(parse(&["--models", "/definitely/not/here"]).is_err());
         assert!(parse(&["--models", here, "--concurrency", "0"]).is_err());
+        let e = parse(&["--models", here, "--threads", "0"]).unwrap_err();
+        assert!(e.contains("--threads must be at least 1"), "{e}");
+        assert!(parse(&["--models", here, "--threads", "-1"]).is_err());
         assert!(parse(&["--models", here, "--max-body-mb", "0"]).is_err());
         assert!(parse(&["--models", here, "--timeout-s", "-1"]).is_err());
         assert!(parse(&["--models", here, "--header-timeout-s", "nan"]).is_err());

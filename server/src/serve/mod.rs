@@ -110,9 +110,11 @@ impl Server {
                  anyone on the network could use it. Pass --keys FILE, or bind to 127.0.0.1"
             ));
         }
+        // One pool for the whole server, shared by every slot and model (see Config::pool_threads).
+        let threads = yolo_wasm::Threads::new(config.pool_threads()).map_err(|e| e.to_string())?;
         let models = match &config.source {
-            ModelSource::Shared(dir) => Models::shared(dir.clone()),
-            ModelSource::Dedicated(file) => Models::dedicated(file.clone()).await?,
+            ModelSource::Shared(dir) => Models::shared(dir.clone(), threads),
+            ModelSource::Dedicated(file) => Models::dedicated(file.clone(), threads).await?,
         };
         let listener =
             TcpListener::bind(&addrs[..]).await.map_err(|e| format!("cannot bind {host}:{}: {e}", config.port))?;
