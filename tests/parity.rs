@@ -4,6 +4,7 @@
 //!
 //! `YOLO_WASM_TEST_THREADS=N` runs every case on an `N`-thread pool (default 1; `tests/threads.rs`
 //! checks 2 threads on a subset in every `make test-native`).
+#![cfg(not(target_arch = "wasm32"))]
 
 mod common;
 

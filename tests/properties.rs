@@ -1,6 +1,7 @@
 //! Property tests (proptest) of invariants that are easy to state and that every input must keep:
 //! NMS, letterbox ↔ image box mapping, the Python-literal parser, option validation and contour
 //! tracing. Each property would fail on a plausible bug (see the comment on each).
+#![cfg(not(target_arch = "wasm32"))]
 
 use proptest::prelude::*;
 use yolo_wasm::model::pylit::{self, PyValue};

@@ -4,6 +4,7 @@
 //! the parity tolerances. Also checks that the pool really did the work (its threads' CPU time,
 //! Linux) so a silently single-threaded build cannot pass. The whole golden set at 2 threads:
 //! `YOLO_WASM_TEST_THREADS=2 cargo test --release --test parity`.
+#![cfg(not(target_arch = "wasm32"))]
 
 mod common;
 
