@@ -37,3 +37,17 @@ fn a_graph_output_nobody_produces_is_an_invalid_model() {
     let err = yolo_wasm::YoloModel::load(&bytes, "fuzz.onnx").unwrap_err();
     assert_eq!(err.code(), "invalid_model", "{err}");
 }
+
+/// fuzz target `model_load`, input `tests/fixtures/fuzz/model_load-tract-short-conv-attribute.onnx`
+/// (a mutated `bad-obb.onnx`, `fuzz/artifacts/model_load/crash-efb3baca…`): tract 0.23.9 indexed a
+/// convolution attribute past its length ("index out of bounds: the len is 1 but the index is
+/// 1", `tract-core/src/ops/cnn/padding.rs:77`) while preparing the graph. Natively the load now
+/// catches tract's panic and refuses the model with `invalid_model` (in wasm the export guard
+/// turns the trap into `internal`).
+#[test]
+fn a_convolution_attribute_tract_overruns_is_an_invalid_model() {
+    let bytes = std::fs::read("tests/fixtures/fuzz/model_load-tract-short-conv-attribute.onnx").unwrap();
+    let err = yolo_wasm::YoloModel::load(&bytes, "fuzz.onnx").unwrap_err();
+    assert_eq!(err.code(), "invalid_model", "{err}");
+    assert!(err.to_string().contains("tract failed on this graph"), "{err}");
+}

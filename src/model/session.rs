@@ -47,6 +47,30 @@ impl std::fmt::Debug for Session {
     }
 }
 
+/// Runs tract code that may panic on a malformed graph (tract 0.23.9 indexes some op attributes
+/// without checking their length, e.g. a `Conv` whose `strides` are shorter than its input's
+/// spatial rank; found by the `model_load` fuzz target). Natively the panic becomes an
+/// `invalid_model` error naming `what`; in wasm a panic traps and the export guard
+/// (`web/guard.rs`) rejects with `internal`.
+fn tract_guarded<T>(what: &str, f: impl FnOnce() -> Result<T>) -> Result<T> {
+    #[cfg(not(target_arch = "wasm32"))]
+    {
+        std::panic::catch_unwind(std::panic::AssertUnwindSafe(f)).unwrap_or_else(|panic| {
+            let msg = panic
+                .downcast_ref::<&str>()
+                .map(|s| s.to_string())
+                .or_else(|| panic.downcast_ref::<String>().cloned())
+                .unwrap_or_else(|| "no message".into());
+            Err(invalid(format!("{what}: tract failed on this graph ({msg})")))
+        })
+    }
+    #[cfg(target_arch = "wasm32")]
+    {
+        let _ = what;
+        f()
+    }
+}
+
 fn invalid(e: impl std::fmt::Display) -> Error {
     Error::InvalidModel(e.to_string())
 }
@@ -187,8 +211,9 @@ impl Session {
         if let Some((h, w)) = fixed {
             info.imgsz = [h, w];
         }
-        let model =
-            onnx.model_for_proto_model(&proto).map_err(|e| invalid(format!("tract cannot read this graph: {e:#}")))?;
+        let model = tract_guarded("tract cannot read this graph", || {
+            onnx.model_for_proto_model(&proto).map_err(|e| invalid(format!("tract cannot read this graph: {e:#}")))
+        })?;
         let session = Session {
             model,
             plans: Mutex::new(Vec::new()),
@@ -229,14 +254,16 @@ impl Session {
             return Ok(plan);
         }
         let fact = InferenceFact::dt_shape(f32::datum_type(), tvec!(1, 3, h as usize, w as usize));
-        let plan = self
-            .model
-            .clone()
-            .with_input_fact(0, fact)
-            .and_then(|m| m.into_optimized())
-            .and_then(softmax_last_axis)
-            .and_then(|m| m.into_runnable())
-            .map_err(|e| invalid(format!("cannot prepare the graph for a {h}×{w} input: {e:#}")))?;
+        let what = format!("cannot prepare the graph for a {h}×{w} input");
+        let plan = tract_guarded(&what, || {
+            self.model
+                .clone()
+                .with_input_fact(0, fact)
+                .and_then(|m| m.into_optimized())
+                .and_then(softmax_last_axis)
+                .and_then(|m| m.into_runnable())
+                .map_err(|e| invalid(format!("{what}: {e:#}")))
+        })?;
         check_tensor_sizes(plan.model(), h, w)?;
         if plans.len() >= PLAN_CACHE {
             plans.remove(0);
