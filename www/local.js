@@ -67,10 +67,7 @@ export class LocalRunner {
     if (this.model && this.restartsInRow <= 2) {
       const bytes = this.model.bytes.slice(0);
       const reloading = this.call({ type: "load", bytes, name: this.model.name }, [bytes])
-        .then(({ info }) => {
-          this.info = info;
-          this.restartsInRow = 0;
-        })
+        .then(({ info }) => (this.info = info))
         .catch(() => (this.info = null))
         .finally(() => {
           if (this.reloading === reloading) this.reloading = null;
