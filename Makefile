@@ -62,7 +62,7 @@ demo: setup pkg
 	cargo build --release -p yolo-wasm-server
 	@echo "yolo-wasm demo: http://127.0.0.1:$(PORT)/www/"
 	cargo run --release -p yolo-wasm-server -- serve --models tests/fixtures/models --host 127.0.0.1 --port $(PORT) \
-	  --static /www=www --static /pkg=pkg --static /tests/fixtures=tests/fixtures
+	  --static /www=www --static /pkg=pkg --static /tests/fixtures=tests/fixtures --cross-origin-isolation
 
 ## Benchmarks: yolo-wasm vs onnxruntime-web vs @ultralytics/yolo in headless Chromium (bench/run.mjs;
 ## writes the latest run into BENCHMARKS.md). Rebuilds pkg/ first when it is missing or older than

@@ -52,10 +52,15 @@ const sampleHeap = () => {
 async function makeRuntime(name) {
   if (name === "ours") {
     const mod = await import(`${PKG}yolo_wasm.js`);
-    // ?build=simd128 forces the SIMD128 build; by default the package picks (relaxed SIMD here).
-    const wasm = await (params.get("build") === "simd128"
-      ? mod.default({ module_or_path: new URL(`${PKG}yolo_wasm_bg.wasm`, location.href) })
-      : mod.default());
+    // ?threads=N (N > 1): the package's default pick (the threaded build on this cross-origin
+    // isolated page) and a pool of N workers. One thread: the single-thread build a page without
+    // isolation gets (relaxed SIMD here), or ?build=… forced (e.g. simd128).
+    const build = params.get("build") ?? (THREADS > 1 ? null : mod.relaxedSimdSupported() ? "relaxed-simd" : "simd128");
+    const loaded = await mod.default(build ? { build } : undefined);
+    if (THREADS > 1) await mod.initThreadPool(THREADS);
+    const info = mod.runtimeInfo();
+    if (info.threads !== THREADS) throw new Error(`yolo-wasm runs ${info.threads} threads (${info.build} build), asked for ${THREADS}`);
+    console.log(`yolo-wasm: ${loaded.build} build, ${info.threads} threads`);
     return {
       version: null,
       async load(url) {
@@ -66,7 +71,7 @@ async function makeRuntime(name) {
         const im = res.images[0];
         return { n: im.results.length, ...im.speed, raw: im.results };
       },
-      wasmMemory: () => wasm.memory.buffer.byteLength,
+      wasmMemory: () => mod.__memoryBytes(),
     };
   }
   if (name === "ort") {

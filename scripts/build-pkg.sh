@@ -3,13 +3,17 @@
 #   PROFILE=release (default; reuses the test build) or PROFILE=dist (fat LTO, one codegen unit)
 #   WASM_OPT=1 adds a wasm-opt pass (npm binaryen, which runs in Node: ~10 min here), at
 #   WASM_OPT_LEVEL (default -O3; -Oz for size)
-#   Two builds of the same code are shipped: yolo_wasm_bg.wasm (SIMD128, every current browser)
-#   and yolo_wasm_relaxed_bg.wasm (also relaxed SIMD: the GEMM kernel's multiply-add is
-#   f32x4.relaxed_madd, an FMA where the CPU has one: ~12 % faster inference here). The default
-#   init() of yolo_wasm.js loads the relaxed one where the engine validates a relaxed-SIMD probe
-#   (BENCHMARKS.md, I5). Both come from one wasm-bindgen glue (checked identical here). The
-#   relaxed build has its own target dir (target/relaxed-simd): a second full build, ~7 min.
-#   RELAXED_SIMD=0 skips it (a package with the SIMD128 build only; init() then always loads it).
+#   Three builds of the same code are shipped (the entry yolo_wasm.js picks one at init(); see
+#   npm/entry.js and THREADS.md):
+#   - yolo_wasm_threads_bg.wasm: threads (rayon's pool on Web Workers, tract's multithread executor)
+#     + relaxed SIMD, for cross-origin isolated pages. Its own glue (yolo_wasm_threads.js: shared,
+#     imported memory) and target dir (target/threads); std rebuilt with atomics (`-Z build-std` on
+#     the stable toolchain with RUSTC_BOOTSTRAP=1). A third full build, ~9 min. THREADS=0 skips it.
+#   - yolo_wasm_relaxed_bg.wasm: one thread, relaxed SIMD (the GEMM kernel's multiply-add is
+#     f32x4.relaxed_madd: ~12 % faster inference here). target/relaxed-simd, ~7 min.
+#     RELAXED_SIMD=0 skips it.
+#   - yolo_wasm_bg.wasm: one thread, SIMD128 (every current browser). The relaxed build shares its
+#     glue (yolo_wasm_single.js; checked identical here).
 #   KEEP_NAMES=1 keeps the wasm name section (function names in stack traces and profiles, e.g.
 #   for bench/profile.mjs): 2.2 MB raw, 0.49 MB gzip of the shipped file
 # Measured here (tract 0.23.9, simd128): release 17.2 MB raw / 3.82 MB gzip; dist 17.3 / 4.02;
@@ -25,34 +29,64 @@ profile=${PROFILE:-release}
 # cdylib alone so the profile's LTO setting really applies.
 names=(--remove-name-section --remove-producers-section)
 [ "${KEEP_NAMES:-0}" = 1 ] && names=()
-# build <target dir> <out dir> [rustflags]: the cdylib, then wasm-bindgen into <out dir>.
+# build <target dir> <out dir> <out name> [rustflags [cargo args…]]: the cdylib, then
+# wasm-bindgen into <out dir> as <out name>.js / <out name>_bg.wasm.
 build() {
+  local tdir=$1 out=$2 name=$3 flags=${4:-}
+  shift 4 || shift $#
   # An empty RUSTFLAGS would still replace .cargo/config.toml's flags: set it only when given.
-  (export CARGO_TARGET_DIR=$1; if [ -n "${3:-}" ]; then export RUSTFLAGS=$3; fi
-    cargo rustc --lib --crate-type cdylib --profile "$profile" --target wasm32-unknown-unknown)
-  rm -rf "$2" && mkdir -p "$2"
-  wasm-bindgen --target web "${names[@]}" --out-dir "$2" --out-name yolo_wasm \
-    "$1/wasm32-unknown-unknown/$profile/yolo_wasm.wasm"
+  (export CARGO_TARGET_DIR=$tdir; if [ -n "$flags" ]; then export RUSTFLAGS=$flags; fi
+    cargo rustc --lib --crate-type cdylib --profile "$profile" --target wasm32-unknown-unknown "$@")
+  rm -rf "$out" && mkdir -p "$out"
+  wasm-bindgen --target web "${names[@]}" --out-dir "$out" --out-name "$name" \
+    "$tdir/wasm32-unknown-unknown/$profile/yolo_wasm.wasm"
   # Optional size/speed pass with npm's binaryen (Debian's binaryen 108 breaks the externref table).
   if [ "${WASM_OPT:-0}" = 1 ]; then
     node_modules/.bin/wasm-opt "${WASM_OPT_LEVEL:--O3}" --enable-simd --enable-bulk-memory --enable-nontrapping-float-to-int \
-      --enable-sign-ext --enable-reference-types --enable-mutable-globals --enable-relaxed-simd \
-      "$2/yolo_wasm_bg.wasm" -o "$2/yolo_wasm_bg.wasm"
+      --enable-sign-ext --enable-reference-types --enable-mutable-globals --enable-relaxed-simd --enable-threads \
+      "$out/${name}_bg.wasm" -o "$out/${name}_bg.wasm"
   fi
 }
 # The SIMD128 build takes its flags from .cargo/config.toml (RUSTFLAGS unset).
-build target pkg
+build target target/pkg-simd128 yolo_wasm_single
+rm -rf pkg && mkdir -p pkg
+cp -r target/pkg-simd128/. pkg/
+mv pkg/yolo_wasm_single_bg.wasm pkg/yolo_wasm_bg.wasm
+rm -f pkg/yolo_wasm_single_bg.wasm.d.ts
 if [ "${RELAXED_SIMD:-1}" != 0 ]; then
-  build target/relaxed-simd target/pkg-relaxed-simd "-C target-feature=+simd128,+relaxed-simd"
-  cmp -s pkg/yolo_wasm.js target/pkg-relaxed-simd/yolo_wasm.js \
+  build target/relaxed-simd target/pkg-relaxed-simd yolo_wasm_single "-C target-feature=+simd128,+relaxed-simd"
+  cmp -s pkg/yolo_wasm_single.js target/pkg-relaxed-simd/yolo_wasm_single.js \
     || { echo "build-pkg: the relaxed-SIMD build's JS glue differs from the SIMD128 one" >&2; exit 1; }
-  cp target/pkg-relaxed-simd/yolo_wasm_bg.wasm pkg/yolo_wasm_relaxed_bg.wasm
-  node scripts/pick-wasm.mjs pkg
+  cp target/pkg-relaxed-simd/yolo_wasm_single_bg.wasm pkg/yolo_wasm_relaxed_bg.wasm
 fi
+entry_args=()
+if [ "${THREADS:-1}" != 0 ] && [ "${RELAXED_SIMD:-1}" != 0 ]; then
+  # Shared, imported memory (each worker instantiates the module on it), thread-local storage
+  # exported for wasm-bindgen's thread glue, 4 GiB maximum (wasm32's limit).
+  threads_flags="-C target-feature=+atomics,+bulk-memory,+mutable-globals,+simd128,+relaxed-simd"
+  for arg in --shared-memory --import-memory --max-memory=4294967296 --export=__wasm_init_tls \
+    --export=__tls_size --export=__tls_align --export=__tls_base; do
+    threads_flags+=" -C link-arg=$arg"
+  done
+  RUSTC_BOOTSTRAP=1 build target/threads target/pkg-threads yolo_wasm_threads "$threads_flags" \
+    --features threads -Z build-std=panic_abort,std
+  cp target/pkg-threads/yolo_wasm_threads.js target/pkg-threads/yolo_wasm_threads_bg.wasm pkg/
+  # Both glues use the same inline snippets (identical files); the threads one adds rayon's.
+  (cd target/pkg-threads && find snippets -type f) | while read -r f; do
+    if [ -f "pkg/$f" ]; then
+      cmp -s "pkg/$f" "target/pkg-threads/$f" || { echo "build-pkg: snippet $f differs between the glues" >&2; exit 1; }
+    else
+      mkdir -p "pkg/$(dirname "$f")" && cp "target/pkg-threads/$f" "pkg/$f"
+    fi
+  done
+else
+  entry_args=(--no-threads)
+fi
+node scripts/make-entry.mjs pkg "${entry_args[@]}"
 version=$(awk -F'"' '/^version = / { print $2; exit }' Cargo.toml)
 sed "s/\"version\": \"0.0.0\"/\"version\": \"$version\"/" npm/package.json > pkg/package.json
 cp npm/README.md pkg/README.md
-for f in pkg/yolo_wasm_bg.wasm pkg/yolo_wasm_relaxed_bg.wasm; do
+for f in pkg/yolo_wasm_bg.wasm pkg/yolo_wasm_relaxed_bg.wasm pkg/yolo_wasm_threads_bg.wasm; do
   [ -f "$f" ] || continue
   echo "$f: $(stat -c %s "$f") bytes raw, $(gzip -9 -c "$f" | wc -c) bytes gzip ($profile profile)"
 done

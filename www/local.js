@@ -9,6 +9,8 @@ export class LocalRunner {
   constructor() {
     this.nextId = 1;
     this.info = null;
+    /** What the worker's module runs: {build: "threads" | "relaxed-simd" | "simd128", threads}. */
+    this.runtime = null;
     /** Workers started so far (1 + restarts), for the UI and the tests. */
     this.generation = 0;
     /** Restarts since the last request that succeeded (bounds reloading a model that kills its worker). */
@@ -92,8 +94,9 @@ export class LocalRunner {
     this.reloading = null;
     // A copy stays here so a restarted worker can load the model again.
     this.model = { bytes: bytes.slice(0), name };
-    const { info } = await this.call({ type: "load", bytes, name }, [bytes]);
+    const { info, runtime } = await this.call({ type: "load", bytes, name }, [bytes]);
     this.info = info;
+    this.runtime = runtime;
     return info;
   }
 

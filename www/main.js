@@ -76,7 +76,13 @@ function markStale(stale) {
 
 function showResponse(response, startedAt, fps = null) {
   showJSON(response);
-  showTimings(response.images.at(-1)?.speed, performance.now() - startedAt, fps);
+  showTimings(response.images.at(-1)?.speed, performance.now() - startedAt, fps, state.mode === "local" ? engineText() : null);
+}
+
+/** The local engine, e.g. "threads build, 2 threads" (what the worker's module runs). */
+function engineText() {
+  const { build, threads } = local.runtime ?? {};
+  return build ? `${build} build, ${threads} thread${threads === 1 ? "" : "s"}` : null;
 }
 
 // ---- still images ---------------------------------------------------------------------------
@@ -175,8 +181,10 @@ async function loadLocalModel(source, name) {
     if (gen !== state.modelGen) return;
     const shape = `${info.imgsz.join("×")}${info.dynamic ? " dynamic" : ""}${info.end2end ? ", end2end" : ""}`;
     const origin = { cache: "from cache", network: "downloaded", file: "local file" }[from];
-    $("model-status").textContent = `${name}: ${info.task}, ${Object.keys(info.names).length} classes, ${shape} · ${formatBytes(size)} ${origin}`;
+    $("model-status").textContent = `${name}: ${info.task}, ${Object.keys(info.names).length} classes, ${shape} · ${formatBytes(size)} ${origin} · ${engineText()}`;
     $("model-status").dataset.from = from;
+    $("model-status").dataset.build = local.runtime?.build ?? "";
+    $("model-status").dataset.threads = String(local.runtime?.threads ?? "");
     clearError();
     const switched = state.source === "image" && suggestSample(info.task);
     if (switched) await loadSample().catch(showError);

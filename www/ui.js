@@ -97,12 +97,16 @@ export function showJSON(response) {
   pre.dataset.count = String(Number(pre.dataset.count ?? 0) + (response ? 1 : 0));
 }
 
-/** pre / inference / post of one image (ms), the round trip seen by the page, and FPS if looping. */
-export function showTimings(speed, roundTripMs, fps) {
+/**
+ * pre / inference / post of one image (ms), the round trip seen by the page, FPS if looping, and
+ * what ran it (local: the build and its threads).
+ */
+export function showTimings(speed, roundTripMs, fps, engine) {
   const f = (x) => (x == null ? "–" : x.toFixed(1));
   let s = `preprocess ${f(speed?.preprocess)} ms · inference ${f(speed?.inference)} ms · postprocess ${f(speed?.postprocess)} ms`;
   if (roundTripMs != null) s += ` · round trip ${f(roundTripMs)} ms`;
   if (fps != null) s += ` · ${fps.toFixed(1)} FPS`;
+  if (engine) s += ` · ${engine}`;
   $("timing").textContent = s;
 }
 

@@ -1,13 +1,15 @@
 // Module worker: owns the LocalModel so tract's inference (synchronous wasm, ~0.5-1 s per frame)
 // never blocks the page. Protocol (one reply per request, matched by `id`):
-//   {id, type: "load", bytes: ArrayBuffer, name}          → {id, ok, info}
+//   {id, type: "load", bytes: ArrayBuffer, name}          → {id, ok, info, runtime}
 //   {id, type: "predict", bitmap: ImageBitmap, options}   → {id, ok, response, bitmap}
 // The bitmap is transferred in and transferred back, so the page can draw the very frame that was
 // inferred without copying it. Failures reply {id, ok: false, error: {name, message, code, …}}:
 // structured cloning keeps an Error's message but drops YoloError's own fields, so they are copied.
-import init, { LocalModel } from "../pkg/yolo_wasm.js";
+// Threads: where the page is cross-origin isolated, init() loads the threaded build and the pool's
+// workers (one per core) are started from this worker; `runtime` ({build, threads}) says what runs.
+import init, { LocalModel, initThreadPool, runtimeInfo } from "../pkg/yolo_wasm.js";
 
-const ready = init();
+const ready = init().then(() => initThreadPool());
 let model = null;
 // Requests run one after another: a second "load" must not interleave with the first one's awaits.
 let queue = Promise.resolve();
@@ -25,7 +27,7 @@ async function handle(data) {
       model?.free();
       model = null;
       model = await LocalModel.load(new File([data.bytes], data.name));
-      self.postMessage({ id, ok: true, info: model.info });
+      self.postMessage({ id, ok: true, info: model.info, runtime: runtimeInfo() });
     } else if (type === "predict") {
       if (!model) throw Object.assign(new Error("no model loaded"), { name: "YoloError", code: "invalid_model" });
       const response = await model.predict(data.bitmap, data.options);

@@ -341,6 +341,34 @@ async fn static_mounts_health_and_request_ids() {
     let plain = start(&[]).await;
     let res = c.get(format!("{}/", plain.url)).send().await.unwrap();
     assert_eq!(res.status(), StatusCode::METHOD_NOT_ALLOWED);
+
+    // No isolation headers unless asked for.
+    let res = c.get(format!("{}/www/a.js", s.url)).send().await.unwrap();
+    for name in ["cross-origin-opener-policy", "cross-origin-embedder-policy", "cross-origin-resource-policy"] {
+        assert!(res.headers().get(name).is_none(), "{name} sent without --cross-origin-isolation");
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn cross_origin_isolation_headers_on_static_files() {
+    let dir = temp_dir("iso");
+    std::fs::write(dir.join("index.html"), "<p>demo</p>").unwrap();
+    std::fs::write(dir.join("m.wasm"), b"\0asm\x01\0\0\0").unwrap();
+    let mount = format!("/www={}", dir.display());
+    let s = start(&["--static", &mount, "--cross-origin-isolation"]).await;
+    let c = client();
+    // Pages, modules and wasm alike (a worker's script and the module need them as the page does).
+    for path in ["/www/", "/www/index.html", "/www/m.wasm"] {
+        let res = c.get(format!("{}{path}", s.url)).send().await.unwrap();
+        assert_eq!(res.status(), StatusCode::OK, "{path}");
+        assert_eq!(res.headers()["cross-origin-opener-policy"], "same-origin", "{path}");
+        assert_eq!(res.headers()["cross-origin-embedder-policy"], "require-corp", "{path}");
+        assert_eq!(res.headers()["cross-origin-resource-policy"], "same-origin", "{path}");
+    }
+    // The API answers keep CORS (other origins call it) and are not affected.
+    let res = c.get(format!("{}/health", s.url)).header("origin", "https://app.example").send().await.unwrap();
+    assert!(res.headers().get("cross-origin-embedder-policy").is_none());
+    assert_eq!(res.headers()["access-control-allow-origin"], "*");
 }
 
 #[tokio::test]

@@ -7,6 +7,8 @@ pub mod pylit;
 pub mod session;
 #[cfg(not(target_arch = "wasm32"))]
 pub mod threads;
+#[cfg(all(target_arch = "wasm32", feature = "threads"))]
+pub mod web_pool;
 
 pub use metadata::{ModelInfo, Task};
 pub use session::{Output, Session};

@@ -281,7 +281,9 @@ impl Session {
         let run = || plan.run(tvec!(tensor.into()));
         #[cfg(not(target_arch = "wasm32"))]
         let outputs = self.threads.install(run);
-        #[cfg(target_arch = "wasm32")]
+        #[cfg(all(target_arch = "wasm32", feature = "threads"))]
+        let outputs = super::web_pool::install(run);
+        #[cfg(all(target_arch = "wasm32", not(feature = "threads")))]
         let outputs = run();
         let outputs = outputs.map_err(|e| Error::Inference(format!("{e:#}")))?;
         outputs

@@ -5,7 +5,7 @@ use super::{guard, js_options, loader, source};
 use crate::pipeline::preprocess::Pixels;
 use crate::pipeline::YoloModel;
 use serde::Serialize;
-use std::rc::Rc;
+use std::sync::Arc;
 use wasm_bindgen::prelude::*;
 
 /// Serialises a response (or info) into the plain JS objects the TypeScript types describe.
@@ -20,7 +20,7 @@ pub(super) fn to_value<T: Serialize>(v: &T) -> Result<JsValue, JsValue> {
 /// JS object is garbage-collected.
 #[wasm_bindgen]
 pub struct LocalModel {
-    inner: Rc<YoloModel>,
+    inner: Arc<YoloModel>,
 }
 
 #[wasm_bindgen]
@@ -50,15 +50,29 @@ impl LocalModel {
         guard::promise(async move {
             let options = options.map_err(to_js)?;
             let rgba = source::pixels(&source).await.map_err(to_js)?;
-            let response = guard::sync(move || {
+            let response = heavy(move || {
                 let px = Pixels::new(rgba.width, rgba.height, 4, &rgba.data)?;
                 let image = model.predict(&px, &options)?;
                 Ok(model.response(vec![image]))
             })
+            .await
             .and_then(|r: crate::Result<_>| r)
             .map_err(to_js)?;
             to_value(&response)
         })
+    }
+}
+
+/// Runs the CPU-heavy part of a call through the trap trampoline: in the threaded build, once
+/// `initThreadPool` has run, on the pool (this thread awaits without blocking); else right here.
+async fn heavy<T: Send + 'static>(f: impl FnOnce() -> T + Send + 'static) -> crate::Result<T> {
+    #[cfg(feature = "threads")]
+    {
+        super::pool::run(f).await
+    }
+    #[cfg(not(feature = "threads"))]
+    {
+        guard::sync(f)
     }
 }
 
@@ -68,6 +82,6 @@ impl LocalModel {
     pub async fn from_source(source: JsValue) -> Result<LocalModel, JsValue> {
         let (bytes, name) = loader::model_bytes(&source).await.map_err(to_js)?;
         let model = guard::sync(move || YoloModel::load(&bytes, name)).and_then(|r| r).map_err(to_js)?;
-        Ok(LocalModel { inner: Rc::new(model) })
+        Ok(LocalModel { inner: Arc::new(model) })
     }
 }

@@ -105,9 +105,19 @@ extern "C" {
 pub fn install() {
     js_install();
     std::panic::set_hook(Box::new(|info| {
+        // The hook is global: in the threaded build it also runs on the pool's threads, where the
+        // caller waiting for the job is on another thread; fail its job first.
+        #[cfg(feature = "threads")]
+        super::pool::fail_all(&format!("panic: {info}"));
         console_error_panic_hook::hook(info);
         js_poison(&format!("panic: {info}"));
     }));
+}
+
+/// Poisons the module for `detail` (a trap or panic seen on another thread).
+#[cfg(feature = "threads")]
+pub fn poison(detail: &str) {
+    js_poison(detail);
 }
 
 /// Why the module is poisoned, if it is.

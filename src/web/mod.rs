@@ -10,6 +10,8 @@ mod guard;
 mod hub_client;
 mod js_options;
 mod loader;
+#[cfg(feature = "threads")]
+mod pool;
 mod source;
 mod types;
 
@@ -26,6 +28,12 @@ use wasm_bindgen::prelude::*;
 fn start() {
     guard::install();
     crate::model::gemm::link();
+}
+
+/// The module's linear memory in bytes (benchmarks: wasm memory of a page), internal.
+#[wasm_bindgen(js_name = "__memoryBytes", skip_typescript)]
+pub fn memory_bytes() -> f64 {
+    (core::arch::wasm32::memory_size(0) * 65536) as f64
 }
 
 /// Test builds only (`--features test-hooks`): a call that fails the way a bug would, to test

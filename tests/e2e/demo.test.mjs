@@ -108,10 +108,15 @@ test("local: demo loads without console errors, golden results, drawn canvas, mo
   // Downloaded once over the network, with a full progress bar.
   assert.equal(await page.getAttribute("#model-status", "data-from"), "network");
   assert.equal(requests.filter((u) => u.endsWith("/yolo11n-shapes.onnx")).length, 1);
-  // Chromium has relaxed SIMD: the package's default init() loaded that build (and so the golden
-  // results above come from it), never the SIMD128 one.
-  assert.ok(requests.some((u) => u.endsWith("/pkg/yolo_wasm_relaxed_bg.wasm")), "relaxed-SIMD build loaded");
-  assert.ok(!requests.some((u) => u.endsWith("/pkg/yolo_wasm_bg.wasm")), "SIMD128 build not loaded");
+  // Served as `make demo` does (cross-origin isolation headers), in Chromium (relaxed SIMD): the
+  // package's default init() loaded the threaded build, and the worker started one thread per core,
+  // so the golden results above come from it; never a single-thread build.
+  assert.ok(requests.some((u) => u.endsWith("/pkg/yolo_wasm_threads_bg.wasm")), "threaded build loaded");
+  assert.ok(!requests.some((u) => /\/pkg\/yolo_wasm(_relaxed)?_bg\.wasm$/.test(u)), "no single-thread build loaded");
+  assert.equal(await page.getAttribute("#model-status", "data-build"), "threads");
+  const cores = await page.evaluate(() => Math.min(navigator.hardwareConcurrency, 16));
+  assert.equal(await page.getAttribute("#model-status", "data-threads"), String(cores));
+  assert.match(await page.textContent("#timing"), new RegExp(`threads build, ${cores} threads?`));
   const bar = await page.evaluate(() => {
     const p = document.getElementById("model-progress");
     return { value: p.value, max: p.max };

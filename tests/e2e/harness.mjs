@@ -17,8 +17,10 @@ export const log = (...a) => console.error(`[e2e ${new Date().toISOString().slic
 /**
  * Builds (unless E2E_NO_BUILD=1) and starts the server; resolves to {url, stop}.
  * The first stdout line is `yolo-wasm serve: listening on http://127.0.0.1:PORT`.
+ * `isolate` (default true, as `make demo`): static files carry the cross-origin isolation headers,
+ * so the demo runs the threaded build. `statics`: more `PREFIX=DIR` mounts.
  */
-export async function startServer() {
+export async function startServer({ isolate = true, statics = [] } = {}) {
   if (!existsSync(join(ROOT, "pkg", "yolo_wasm_bg.wasm"))) throw new Error("pkg/ is missing: run `make pkg` first");
   if (process.env.E2E_NO_BUILD !== "1") {
     log("cargo build --release -p yolo-wasm-server (waits for the target-dir lock if another build runs)");
@@ -30,6 +32,8 @@ export async function startServer() {
   // Mounts as `make demo`; the keys make remote mode need a real key (test-key, limited-key rate=2).
   const args = ["serve", "--models", "tests/fixtures/models", "--keys", "tests/fixtures/server/keys.txt", "--host", "127.0.0.1",
     "--port", "0", "--static", "/www=www", "--static", "/pkg=pkg", "--static", "/tests/fixtures=tests/fixtures"];
+  for (const m of statics) args.push("--static", m);
+  if (isolate) args.push("--cross-origin-isolation");
   const child = spawn(BIN, args, { cwd: ROOT, stdio: ["ignore", "pipe", "pipe"] });
   let stderr = "";
   child.stderr.on("data", (d) => (stderr = (stderr + d).slice(-20000)));

@@ -1,6 +1,7 @@
 // Smoke test of the built npm package (pkg/) under Node's test runner: the ESM entry loads,
 // the wasm instantiates, a model loads, and errors are YoloErrors. Pixels need a browser
-// (ImageData, createImageBitmap): prediction is covered by the Chromium tests.
+// (ImageData, createImageBitmap): prediction and the threaded build are covered by the Chromium
+// tests (threads.test.mjs).
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { existsSync, readFileSync } from "node:fs";
@@ -27,16 +28,47 @@ test("TypeScript declarations are typed (no any)", () => {
   assert.match(dts, /predict\(source: ImageSource, options\?: PredictOptions\): Promise<HubResponse>/);
   assert.match(dts, /static load\(source: ModelSource\): Promise<LocalModel>/);
   assert.match(dts, /export function relaxedSimdSupported\(\): boolean;/);
+  assert.match(dts, /export function threadsSupported\(\): boolean;/);
+  assert.match(dts, /export function initThreadPool\(threads\?: number\): Promise<void>;/);
+  assert.match(dts, /export function runtimeInfo\(\): RuntimeInfo;/);
+  assert.match(dts, /build: RuntimeBuild;/);
+  assert.match(dts, /export type RuntimeBuild = "threads" \| "relaxed-simd" \| "simd128";/);
   assert.doesNotMatch(dts, /:\s*any\b/);
+  // The pool's plumbing stays out of the public types.
+  assert.doesNotMatch(dts, /wbg_rayon|__startThreadPool|__threadCount/);
 });
 
-test("the default init() picks the relaxed-SIMD build exactly where the engine can run it", () => {
+test("the single-thread picks: relaxed SIMD exactly where the engine validates that build", () => {
   // The oracle: the engine's own verdict on the shipped relaxed module.
   const relaxed = readFileSync(new URL("pkg/yolo_wasm_relaxed_bg.wasm", root));
   assert.equal(pkg.relaxedSimdSupported(), WebAssembly.validate(relaxed));
   assert.ok(WebAssembly.validate(readFileSync(new URL("pkg/yolo_wasm_bg.wasm", root))));
-  const glue = readFileSync(new URL("pkg/yolo_wasm.js", root), "utf8");
-  assert.match(glue, /relaxedSimdSupported\(\) \? new URL\('yolo_wasm_relaxed_bg\.wasm', import\.meta\.url\) : new URL\('yolo_wasm_bg\.wasm', import\.meta\.url\)/);
+  // Node has no crossOriginIsolated: never the threaded build here.
+  assert.equal(pkg.threadsSupported(), false);
+  assert.deepEqual(pkg.runtimeInfo(), { build: "simd128", threads: 1 }, "initSync loaded the SIMD128 build");
+});
+
+test("the threaded build validates exactly where relaxed SIMD does, and imports its memory", () => {
+  // Node 20 has relaxed SIMD behind a flag (and threads always): compile the module there.
+  const script = `
+    const { readFileSync } = await import("node:fs");
+    const bytes = readFileSync(new URL("pkg/yolo_wasm_threads_bg.wasm", ${JSON.stringify(root.href)}));
+    const mod = new WebAssembly.Module(bytes);
+    console.log(JSON.stringify(WebAssembly.Module.imports(mod).filter((i) => i.kind === "memory")));`;
+  const out = execFileSync(process.execPath, ["--experimental-wasm-relaxed-simd", "--input-type=module", "-e", script], { encoding: "utf8" });
+  const memories = JSON.parse(out);
+  assert.equal(memories.length, 1, "the threaded build imports one memory (each worker instantiates it on the same one)");
+  // Without the flag the engine refuses it, as the probe says: the threads pick needs relaxed SIMD.
+  const bytes = readFileSync(new URL("pkg/yolo_wasm_threads_bg.wasm", root));
+  assert.equal(WebAssembly.validate(bytes), pkg.relaxedSimdSupported());
+});
+
+test("initThreadPool in a single-thread build: resolves, stays on one thread; bad counts are refused", async () => {
+  await pkg.initThreadPool(2);
+  assert.deepEqual(pkg.runtimeInfo(), { build: "simd128", threads: 1 });
+  for (const bad of [0, -1, 1.5, 17, "2"]) {
+    await assert.rejects(pkg.initThreadPool(bad), (e) => e.name === "YoloError" && e.code === "invalid_argument" && e.field === "threads", String(bad));
+  }
 });
 
 test("the relaxed-SIMD build runs with the same glue where the engine has relaxed SIMD", () => {
@@ -45,7 +77,8 @@ test("the relaxed-SIMD build runs with the same glue where the engine has relaxe
     const { readFileSync } = await import("node:fs");
     const pkg = await import(${JSON.stringify(new URL("pkg/yolo_wasm.js", root).href)});
     if (!pkg.relaxedSimdSupported()) throw new Error("probe says no relaxed SIMD under the flag");
-    pkg.initSync({ module: readFileSync(new URL("pkg/yolo_wasm_relaxed_bg.wasm", ${JSON.stringify(root.href)})) });
+    pkg.initSync({ module: readFileSync(new URL("pkg/yolo_wasm_relaxed_bg.wasm", ${JSON.stringify(root.href)})), build: "relaxed-simd" });
+    if (pkg.runtimeInfo().build !== "relaxed-simd") throw new Error("runtimeInfo() does not say relaxed-simd");
     const m = await pkg.LocalModel.load(new Uint8Array(readFileSync(new URL("tests/fixtures/models/yolo11n-shapes.onnx", ${JSON.stringify(root.href)}))));
     console.log(m.info.task);`;
   const out = execFileSync(process.execPath, ["--experimental-wasm-relaxed-simd", "--input-type=module", "-e", script], { encoding: "utf8" });

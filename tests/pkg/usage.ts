@@ -1,14 +1,16 @@
 // Compiled with `tsc --strict --noEmit` by `make test-pkg`: the package's declarations must
 // type a real use of the API without `any` leaking into user code.
-import init, { HubClient, LocalModel, draw, relaxedSimdSupported } from "../../pkg/yolo_wasm.js";
+import init, { HubClient, LocalModel, draw, initThreadPool, relaxedSimdSupported, runtimeInfo, threadsSupported } from "../../pkg/yolo_wasm.js";
 import type {
-  HubResponse, ModelInfo, PredictOptions, Prediction, RemotePredictOptions, YoloError, YoloErrorCode,
+  HubResponse, ModelInfo, PredictOptions, Prediction, RemotePredictOptions, RuntimeBuild, RuntimeInfo, YoloError, YoloErrorCode,
 } from "../../pkg/yolo_wasm.js";
 
 export async function detect(img: HTMLImageElement, file: File): Promise<number> {
   const relaxed: boolean = relaxedSimdSupported();
-  await init();
-  console.log(relaxed ? "relaxed-SIMD build" : "SIMD128 build");
+  const loaded: RuntimeInfo = await init(threadsSupported() ? undefined : { build: relaxed ? "relaxed-simd" : "simd128" });
+  await initThreadPool();
+  const build: RuntimeBuild = runtimeInfo().build;
+  console.log(`${build} build (${loaded.build}), ${runtimeInfo().threads} threads`);
   const model: LocalModel = await LocalModel.load(file);
   const info: ModelInfo = model.info;
   const opts: PredictOptions = { imgsz: info.imgsz[0], conf: 0.25, iou: 0.45 };

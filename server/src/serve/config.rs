@@ -70,6 +70,11 @@ pub struct ServeArgs {
     /// Serve a folder under a URL prefix (repeatable), e.g. `--static /www=www`.
     #[arg(long = "static", value_name = "PREFIX=DIR")]
     pub statics: Vec<String>,
+    /// Send the cross-origin isolation headers (COOP same-origin, COEP require-corp, CORP
+    /// same-origin) with every static file, so pages served here may use SharedArrayBuffer and
+    /// the package's threaded build. Pages then load only same-origin or CORS/CORP resources.
+    #[arg(long)]
+    pub cross_origin_isolation: bool,
 }
 
 /// Where models come from.
@@ -116,6 +121,8 @@ pub struct Config {
     pub cors_origins: Vec<HeaderValue>,
     /// Static mounts.
     pub mounts: Vec<Mount>,
+    /// Static files carry the cross-origin isolation headers.
+    pub cross_origin_isolation: bool,
     /// Notes for the operator (e.g. an ignored flag), printed on stderr at start.
     pub notes: Vec<String>,
 }
@@ -182,6 +189,9 @@ impl ServeArgs {
             .map(|o| HeaderValue::from_str(o.trim()).map_err(|_| format!("--cors-origin {o:?}: not a valid origin")))
             .collect::<Result<Vec<_>, _>>()?;
         let mounts = self.statics.iter().map(|s| s.parse()).collect::<Result<Vec<Mount>, _>>()?;
+        if self.cross_origin_isolation && mounts.is_empty() {
+            notes.push("--cross-origin-isolation without --static: there are no static files to send it with".into());
+        }
         Ok(Config {
             source,
             keys,
@@ -199,6 +209,7 @@ impl ServeArgs {
             max_buffered,
             cors_origins,
             mounts,
+            cross_origin_isolation: self.cross_origin_isolation,
             notes,
         })
     }

@@ -132,7 +132,7 @@ impl Server {
             started: Instant::now(),
             www: config.mounts.iter().any(|m| m.prefix == "/www"),
         });
-        let router = router(state.clone(), &config.cors_origins, &config.mounts);
+        let router = router(state.clone(), &config.cors_origins, &config.mounts, config.cross_origin_isolation);
         let limits =
             listener::ConnLimits { header_timeout: config.header_timeout, max_connections: config.max_connections };
         Ok(Server { listener, router, state, limits })
@@ -160,11 +160,13 @@ impl Server {
     }
 }
 
-/// The application: API routes, static mounts, CORS, access log.
+/// The application: API routes, static mounts (`isolate`: with the cross-origin isolation
+/// headers), CORS, access log.
 pub fn router(
     state: Arc<AppState>,
     cors_origins: &[axum::http::HeaderValue],
     mounts: &[static_files::Mount],
+    isolate: bool,
 ) -> Router {
     let api = Router::new()
         .route("/", post(predict::predict).get(root))
@@ -179,7 +181,7 @@ pub fn router(
         .allow_headers([HeaderName::from_static("x-api-key"), header::CONTENT_TYPE])
         .expose_headers(EXPOSED_HEADERS.map(HeaderName::from_static))
         .max_age(Duration::from_secs(600));
-    api.merge(static_files::router(mounts))
+    api.merge(static_files::router(mounts, isolate))
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
         .layer(cors)

@@ -1,6 +1,9 @@
 //! `--static PREFIX=DIR` mounts (e.g. the demo page, the wasm package and the fixtures), served
 //! with tower-http's `ServeDir`, with `.wasm` as `application/wasm` and `.js`/`.mjs` as
-//! JavaScript whatever the platform's MIME table says.
+//! JavaScript whatever the platform's MIME table says. With `--cross-origin-isolation` every file
+//! also carries the headers that make a page cross-origin isolated (COOP `same-origin`, COEP
+//! `require-corp`, CORP `same-origin`): `SharedArrayBuffer` then exists and the package's threaded
+//! build runs (`make demo` turns it on).
 
 use axum::extract::{Request, State};
 use axum::http::{header, HeaderValue};
@@ -61,10 +64,24 @@ pub fn content_type_for(path: &str) -> Option<&'static str> {
     }
 }
 
-/// Middleware of the mounts: `/prefix` → `/prefix/` (so relative links work), fixed types.
-async fn fix_up(State(prefixes): State<Arc<Vec<String>>>, request: Request, next: Next) -> Response {
+/// The headers `--cross-origin-isolation` adds to every static file.
+pub const ISOLATION_HEADERS: [(&str, &str); 3] = [
+    ("cross-origin-opener-policy", "same-origin"),
+    ("cross-origin-embedder-policy", "require-corp"),
+    ("cross-origin-resource-policy", "same-origin"),
+];
+
+/// What the mounts' middleware needs.
+struct FixUp {
+    prefixes: Vec<String>,
+    isolate: bool,
+}
+
+/// Middleware of the mounts: `/prefix` → `/prefix/` (so relative links work), fixed types, and
+/// the isolation headers when asked for.
+async fn fix_up(State(fix): State<Arc<FixUp>>, request: Request, next: Next) -> Response {
     let path = request.uri().path().to_string();
-    if prefixes.contains(&path) {
+    if fix.prefixes.contains(&path) {
         return Redirect::permanent(&format!("{path}/")).into_response();
     }
     let mut response = next.run(request).await;
@@ -73,17 +90,22 @@ async fn fix_up(State(prefixes): State<Arc<Vec<String>>>, request: Request, next
             response.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static(ct));
         }
     }
+    if fix.isolate {
+        for (name, value) in ISOLATION_HEADERS {
+            response.headers_mut().insert(name, HeaderValue::from_static(value));
+        }
+    }
     response
 }
 
-/// A router serving every mount.
-pub fn router(mounts: &[Mount]) -> Router {
+/// A router serving every mount; `isolate`: with the cross-origin isolation headers.
+pub fn router(mounts: &[Mount], isolate: bool) -> Router {
     let mut router = Router::new();
     for m in mounts {
         router = router.nest_service(&m.prefix, ServeDir::new(&m.dir));
     }
-    let prefixes = Arc::new(mounts.iter().map(|m| m.prefix.clone()).collect::<Vec<_>>());
-    router.layer(axum::middleware::from_fn_with_state(prefixes, fix_up))
+    let fix = Arc::new(FixUp { prefixes: mounts.iter().map(|m| m.prefix.clone()).collect(), isolate });
+    router.layer(axum::middleware::from_fn_with_state(fix, fix_up))
 }
 
 #[cfg(test)]

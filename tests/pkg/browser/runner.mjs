@@ -1,0 +1,33 @@
+// Runs golden cases through the package as a user would (the default init(), optionally
+// initThreadPool), in a page or a dedicated worker (worker.mjs); the harness (../threads.test.mjs)
+// compares the responses with Ultralytics' golden files.
+//   run({ pkg: URL of pkg/yolo_wasm.js, threads: number | undefined, cases: [{model, image, imgsz, conf, iou}] })
+export async function run({ pkg: pkgUrl, threads, cases }) {
+  const pkg = await import(pkgUrl);
+  const before = pkg.runtimeInfo();
+  const loaded = await pkg.default();
+  if (threads !== undefined) await pkg.initThreadPool(threads);
+  const responses = [];
+  let model = null;
+  let modelName = null;
+  for (const c of cases) {
+    if (c.model !== modelName) {
+      model?.free();
+      model = await pkg.LocalModel.load(new URL(`/tests/fixtures/models/${c.model}`, location.href).href);
+      modelName = c.model;
+    }
+    const blob = await (await fetch(new URL(`/tests/fixtures/images/${c.image}`, location.href))).blob();
+    const bitmap = await createImageBitmap(blob);
+    responses.push(await model.predict(bitmap, { imgsz: c.imgsz, conf: c.conf, iou: c.iou }));
+    bitmap.close();
+  }
+  model?.free();
+  return {
+    before,
+    loaded,
+    after: pkg.runtimeInfo(),
+    threadsSupported: pkg.threadsSupported(),
+    crossOriginIsolated: globalThis.crossOriginIsolated === true,
+    responses,
+  };
+}
