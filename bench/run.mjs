@@ -138,7 +138,7 @@ function machine(browserVersion) {
 async function openPage(context, rt, server, external, query = "") {
   const page = await context.newPage();
   page.on("request", (r) => {
-    if (!r.url().startsWith(server.url) && !r.url().startsWith("data:")) external.push(r.url());
+    if (!r.url().startsWith(server.url) && !/^(data|blob):/.test(r.url())) external.push(r.url());
   });
   page.on("pageerror", (e) => log(`${rt.id} page error: ${e.message}`));
   await page.goto(`${server.url}/bench/index.html?runtime=${rt.runtime}&threads=${rt.threads}&pkg=/${rt.pkg ?? PKGS[0]}/${rt.build ? `&build=${rt.build}` : ""}${query}`);
@@ -153,7 +153,7 @@ async function coldStart(browser, rt, server, external) {
   await cdp.send("Network.enable");
   await cdp.send("Network.setCacheDisabled", { cacheDisabled: true });
   page.on("request", (r) => {
-    if (!r.url().startsWith(server.url) && !r.url().startsWith("data:")) external.push(r.url());
+    if (!r.url().startsWith(server.url) && !/^(data|blob):/.test(r.url())) external.push(r.url());
   });
   const q = new URLSearchParams({
     runtime: rt.runtime,
@@ -174,6 +174,7 @@ async function coldStart(browser, rt, server, external) {
   const memory = await page.evaluate(() => window.bench.memory());
   const resources = await page.evaluate(() => window.bench.resources());
   await context.close();
+  log(`cold ${rt.id} stages: runtime ready ${res.stages.initMs.toFixed(0)} ms, model + image ${res.stages.loadedMs.toFixed(0)} ms, first result ${res.firstResultMs.toFixed(0)} ms`);
   return { ms: res.firstResultMs, memory, resources };
 }
 

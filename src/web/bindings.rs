@@ -81,7 +81,9 @@ impl LocalModel {
     /// and plans the model inside the trap guard.
     pub async fn from_source(source: JsValue) -> Result<LocalModel, JsValue> {
         let (bytes, name) = loader::model_bytes(&source).await.map_err(to_js)?;
-        let model = guard::sync(move || YoloModel::load(&bytes, name)).and_then(|r| r).map_err(to_js)?;
+        // In the threaded build this runs on the pool too: the calling thread never runs tract
+        // while pool threads may hold tract's locks.
+        let model = heavy(move || YoloModel::load(&bytes, name)).await.and_then(|r| r).map_err(to_js)?;
         Ok(LocalModel { inner: Arc::new(model) })
     }
 }

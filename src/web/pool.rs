@@ -1,16 +1,20 @@
-//! The threaded build only (feature `threads`): starting rayon's global pool on Web Workers and
-//! running an inference on it without ever blocking the calling JS thread.
+//! The threaded build only (feature `threads`): rayon's global pool on Web Workers, and running
+//! a call's CPU-heavy part on it without ever blocking (or taking a blocking lock on) the calling
+//! JS thread.
 //!
-//! - `initThreadPool(n)` (the package entry wraps [`start`]) starts `n` workers through
-//!   wasm-bindgen-rayon and records `n` (`model::web_pool`).
-//! - [`run`] hands the CPU-heavy part of a call to the pool (`rayon::spawn`) and awaits its
-//!   answer on a oneshot channel: the calling thread (a page's main thread, which may never block,
-//!   or a dedicated worker) stays free; the pool's threads do all the work, tract's matrix
-//!   products spread over them.
+//! - `initThreadPool(n)` (the package entry wraps [`start`]) starts a *coordinator* worker
+//!   (`pool_coordinator.js`), which starts rayon's pool of `n` workers with wasm-bindgen-rayon.
+//!   Building the pool blocks until its threads run, which a page's main thread may not do
+//!   (`memory.atomic.wait` traps there in Chromium), hence the coordinator; `n` is then recorded
+//!   (`model::web_pool`).
+//! - [`run`] (waiting first for a pool still starting) registers the work as a job, posts its id
+//!   to the coordinator, which `rayon::spawn`s it ([`run_job`]), and awaits the answer on a
+//!   oneshot channel. The calling thread (a page's main thread or a dedicated worker) never
+//!   touches rayon; its only locks are spin locks over `try_lock`.
 //! - A failure on a pool thread must not leave the caller waiting: the job runs inside the trap
-//!   trampoline of its own worker ([`guard::sync`]); a panic anywhere (the job or a helper thread;
-//!   allocation failures panic too, `-Z oom=panic`) runs the global panic hook, which fails every
-//!   job in flight ([`fail_all`]) before the thread aborts. The module is then poisoned: its state
+//!   trampoline of its own worker ([`guard::sync`]); a panic anywhere (the job or a helper thread)
+//!   runs the global panic hook, which fails every job in flight ([`fail_all`]) before the thread
+//!   aborts; a dead coordinator does the same. The caller's module is then poisoned: its state
 //!   after a trap is unknown.
 
 use super::guard;
@@ -28,28 +32,26 @@ pub const MAX_THREADS: usize = 16;
 /// Set once `start` was called (the pool can be built only once per module instance).
 static STARTED: AtomicBool = AtomicBool::new(false);
 
+thread_local! {
+    /// The pool's start while it is under way (on the thread that called `initThreadPool`, the one
+    /// whose `predict` calls must wait for it rather than run on one thread meanwhile).
+    static STARTING: std::cell::RefCell<Option<js_sys::Promise>> = const { std::cell::RefCell::new(None) };
+}
+
 /// Starts the global pool with `threads` workers; resolves once they all run. A second call
 /// resolves at once if it asks for the running size and rejects (`invalid_argument`) otherwise.
+/// The workers are asked for before this returns, so a `predict` right after it waits for them.
 #[wasm_bindgen(js_name = "__startThreadPool", skip_typescript)]
 pub fn start(threads: usize) -> js_sys::Promise {
+    let begun = begin(threads);
     guard::promise(async move {
-        if !(1..=MAX_THREADS).contains(&threads) {
-            let msg = format!("must be between 1 and {MAX_THREADS} (got {threads})");
-            return Err(super::errors::to_js(Error::invalid_argument("threads", msg)));
-        }
-        if STARTED.swap(true, Ordering::AcqRel) {
-            let running = web_pool::pool_threads();
-            if running == threads {
-                return Ok(JsValue::from(running));
-            }
-            let msg = if running == 0 {
-                "the thread pool is being started by an earlier call".to_string()
-            } else {
-                format!("the thread pool already runs {running} threads; it can be started once per module instance")
-            };
-            return Err(super::errors::to_js(Error::invalid_argument("threads", msg)));
-        }
-        let started = wasm_bindgen_futures::JsFuture::from(wasm_bindgen_rayon::init_thread_pool(threads)).await;
+        let starting = match begun {
+            Err(e) => return Err(super::errors::to_js(e)),
+            Ok(None) => return Ok(JsValue::from(threads)),
+            Ok(Some(starting)) => starting,
+        };
+        let started = wasm_bindgen_futures::JsFuture::from(starting).await;
+        STARTING.with(|s| *s.borrow_mut() = None);
         if let Err(e) = started {
             STARTED.store(false, Ordering::Release);
             let msg = format!("cannot start {threads} worker threads: {}", super::errors::describe(&e));
@@ -58,6 +60,64 @@ pub fn start(threads: usize) -> js_sys::Promise {
         web_pool::set_pool_threads(threads);
         Ok(JsValue::from(threads))
     })
+}
+
+/// Checks the request and asks wasm-bindgen-rayon for the workers: `Ok(None)` when a pool of
+/// this size already runs, `Ok(Some(promise))` while they start.
+fn begin(threads: usize) -> Result<Option<js_sys::Promise>> {
+    if let Some(reason) = guard::poisoned() {
+        return Err(Error::Internal(reason));
+    }
+    if !(1..=MAX_THREADS).contains(&threads) {
+        return Err(Error::invalid_argument("threads", format!("must be between 1 and {MAX_THREADS} (got {threads})")));
+    }
+    if STARTED.swap(true, Ordering::AcqRel) {
+        let running = web_pool::pool_threads();
+        if running == threads {
+            return Ok(None);
+        }
+        let msg = if running == 0 {
+            "the thread pool is being started by an earlier call".to_string()
+        } else {
+            format!("the thread pool already runs {running} threads; it can be started once per module instance")
+        };
+        return Err(Error::invalid_argument("threads", msg));
+    }
+    // The glue's own URL (wasm-bindgen-rayon's way): the coordinator imports it.
+    #[wasm_bindgen]
+    extern "C" {
+        #[wasm_bindgen(thread_local_v2, js_namespace = ["import", "meta"], js_name = url)]
+        static GLUE_URL: js_sys::JsString;
+    }
+    let on_death = Closure::<dyn Fn(String)>::new(|reason: String| {
+        fail_all(&reason);
+        guard::poison(&reason);
+    });
+    let starting = start_coordinator(
+        &wasm_bindgen::module(),
+        &wasm_bindgen::memory(),
+        &GLUE_URL.with(Clone::clone),
+        threads,
+        on_death.as_ref().unchecked_ref(),
+    );
+    // Lives as long as the coordinator may die: the module's life.
+    on_death.forget();
+    STARTING.with(|s| *s.borrow_mut() = Some(starting.clone()));
+    Ok(Some(starting))
+}
+
+#[wasm_bindgen(module = "/src/web/pool_coordinator.js")]
+extern "C" {
+    #[wasm_bindgen(js_name = startCoordinator)]
+    fn start_coordinator(
+        module: &JsValue,
+        memory: &JsValue,
+        main_js: &js_sys::JsString,
+        threads: usize,
+        on_death: &js_sys::Function,
+    ) -> js_sys::Promise;
+    #[wasm_bindgen(js_name = postJob, catch)]
+    fn post_job(id: f64) -> std::result::Result<(), JsValue>;
 }
 
 /// The threads inference uses now: the pool's size, or 1 before `initThreadPool`.
@@ -69,15 +129,20 @@ pub fn thread_count() -> usize {
 /// A job's way to fail from the panic hook: sends `internal` on its channel if it is still open.
 type Fail = Box<dyn FnOnce(String) + Send>;
 
+/// Work handed to the pool.
+type Job = Box<dyn FnOnce() + Send>;
+
 /// The jobs in flight, by id, for [`fail_all`].
 static IN_FLIGHT: Mutex<Vec<(u64, Fail)>> = Mutex::new(Vec::new());
+/// Jobs posted to the coordinator and not yet spawned, by id.
+static QUEUED: Mutex<Vec<(u64, Job)>> = Mutex::new(Vec::new());
 static NEXT_ID: AtomicU64 = AtomicU64::new(0);
 
-/// Locks `IN_FLIGHT` without ever blocking in `memory.atomic.wait` (not allowed on a page's
-/// main thread): spins on `try_lock`; the lock is only held for a push or a removal.
-fn in_flight() -> MutexGuard<'static, Vec<(u64, Fail)>> {
+/// Locks `m` without ever blocking in `memory.atomic.wait` (not allowed on a page's main thread):
+/// spins on `try_lock`. The locks here are only held for a push, a removal or a take.
+fn spin_lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
     loop {
-        match IN_FLIGHT.try_lock() {
+        match m.try_lock() {
             Ok(g) => return g,
             Err(TryLockError::Poisoned(p)) => return p.into_inner(),
             Err(TryLockError::WouldBlock) => std::hint::spin_loop(),
@@ -85,9 +150,27 @@ fn in_flight() -> MutexGuard<'static, Vec<(u64, Fail)>> {
     }
 }
 
+fn in_flight() -> MutexGuard<'static, Vec<(u64, Fail)>> {
+    spin_lock(&IN_FLIGHT)
+}
+
+/// On the coordinator: spawns the queued job `id` on the pool (an unknown id is ignored: its job
+/// was already failed and dropped).
+#[wasm_bindgen(js_name = "__runJob", skip_typescript)]
+pub fn run_job(id: f64) {
+    let mut queued = spin_lock(&QUEUED);
+    let job = queued.iter().position(|(i, _)| *i as f64 == id).map(|k| queued.swap_remove(k).1);
+    drop(queued);
+    if let Some(job) = job {
+        rayon::spawn(job);
+    }
+}
+
 /// Fails every job in flight with `internal: <reason>` (from the panic hook, on whatever thread
 /// panicked), so that no caller waits for an answer a dead thread will never send.
 pub fn fail_all(reason: &str) {
+    // Jobs not spawned yet are dropped (their closures own nothing the caller waits on).
+    drop(std::mem::take(&mut *spin_lock(&QUEUED)));
     let jobs = std::mem::take(&mut *in_flight());
     for (_, fail) in jobs {
         fail(reason.to_string());
@@ -98,6 +181,11 @@ pub fn fail_all(reason: &str) {
 /// through the trap trampoline as the single-thread builds do. `Err` (always `internal`) means a
 /// trap or panic: the calling module is poisoned then too, as [`guard::sync`] does for inline work.
 pub async fn run<T: Send + 'static>(f: impl FnOnce() -> T + Send + 'static) -> Result<T> {
+    // `initThreadPool()` not awaited yet (e.g. started while the model loads): wait for the pool
+    // (its failure is that call's to report; this one then runs on one thread).
+    if let Some(starting) = STARTING.with(|s| s.borrow().clone()) {
+        let _ = wasm_bindgen_futures::JsFuture::from(starting).await;
+    }
     if web_pool::pool_threads() == 0 {
         return guard::sync(f);
     }
@@ -113,7 +201,7 @@ pub async fn run<T: Send + 'static>(f: impl FnOnce() -> T + Send + 'static) -> R
             }
         }),
     ));
-    rayon::spawn(move || {
+    let job: Job = Box::new(move || {
         // The trampoline of this worker: a trap inside becomes `Err` here instead of killing the
         // worker with the caller still waiting.
         let out = guard::sync(move || web_pool::install(f));
@@ -122,6 +210,12 @@ pub async fn run<T: Send + 'static>(f: impl FnOnce() -> T + Send + 'static) -> R
             let _ = tx.send(out);
         }
     });
+    spin_lock(&QUEUED).push((id, job));
+    if let Err(e) = post_job(id as f64) {
+        spin_lock(&QUEUED).retain(|(i, _)| *i != id);
+        in_flight().retain(|(i, _)| *i != id);
+        return Err(Error::Internal(format!("cannot reach the thread pool: {}", super::errors::describe(&e))));
+    }
     let out = match rx.await {
         Ok(out) => out,
         Err(_) => Err(Error::Internal("an inference thread stopped without an answer".into())),
@@ -132,13 +226,7 @@ pub async fn run<T: Send + 'static>(f: impl FnOnce() -> T + Send + 'static) -> R
     out
 }
 
-/// Takes the sender out of its slot (spinning like [`in_flight`]: the main thread may call this).
+/// Takes the sender out of its slot (with [`spin_lock`]: the main thread may call this).
 fn take<S>(slot: &Mutex<Option<S>>) -> Option<S> {
-    loop {
-        match slot.try_lock() {
-            Ok(mut g) => return g.take(),
-            Err(TryLockError::Poisoned(p)) => return p.into_inner().take(),
-            Err(TryLockError::WouldBlock) => std::hint::spin_loop(),
-        }
-    }
+    spin_lock(slot).take()
 }

@@ -187,8 +187,9 @@ test("local: predictions make no network request and never contact another origi
 test("local: a dead inference worker is replaced by a new one that reloads the model", T, async () => {
   assert.ok(shared, "needs the first test's browser context");
   const { page, problems } = await openPage(browser, { context: shared });
+  // The demo's inference workers (the threaded build's pool workers, which it starts, aside).
   const workers = [];
-  page.on("worker", (w) => workers.push(w));
+  page.on("worker", (w) => w.url().endsWith("/www/worker.js") && workers.push(w));
   await loadDemo(page);
   assert.equal(workers.length, 1, "one inference worker at start");
   // An uncaught WebAssembly.RuntimeError kills the worker's module as a trap would.
@@ -298,7 +299,7 @@ test("local: other tasks, a picked .onnx and a model URL match their golden file
   // A file the user picks (and back to a detect sample).
   const picked = await predictWith(page, () => page.setInputFiles("#model-file", `${ROOT}/tests/fixtures/models/yolo26n-shapes.onnx`));
   assertGolden(picked, golden("yolo26n-shapes", "square-640x640"), "picked yolo26n-shapes.onnx");
-  assert.match(await page.textContent("#model-status"), /^yolo26n-shapes\.onnx: detect, .*local file$/);
+  assert.match(await page.textContent("#model-status"), /^yolo26n-shapes\.onnx: detect, .*local file · threads build, \d+ threads?$/);
   await screenshot(page, "local-yolo26-picked");
 
   const message = await errorAfter(page, () => chooseModel(page, "not-yolo.onnx"));
@@ -316,7 +317,7 @@ test("local: other tasks, a picked .onnx and a model URL match their golden file
   assert.match(missing, /^Network error: could not download .*missing\.onnx: HTTP 404/);
   const byUrl = await predictWith(page, () => loadUrl(`${server.url}/tests/fixtures/models/yolov8n-shapes.onnx`));
   assertGolden(byUrl, golden("yolov8n-shapes", "square-640x640"), "yolov8n-shapes.onnx by URL");
-  assert.match(await page.textContent("#model-status"), /^yolov8n-shapes\.onnx: detect, .*downloaded$/);
+  assert.match(await page.textContent("#model-status"), /^yolov8n-shapes\.onnx: detect, .*downloaded · threads build, \d+ threads?$/);
   // The browser's own lines about the 404 (its body is left unread, hence also ERR_ABORTED).
   assert.deepEqual(unexpected(problems, [404]).filter((p) => !p.includes("/missing.onnx")), []);
   await page.close();

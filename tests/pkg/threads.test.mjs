@@ -77,6 +77,8 @@ test("isolated page: the threaded build runs every task's goldens on 2 threads (
   assert.deepEqual(out.loaded, { build: "threads", threads: 1 }, "init() resolves to what runs: one thread until the pool starts");
   assert.deepEqual(out.after, { build: "threads", threads: 2 });
   assert.deepEqual(loadedWasm(out.requests), ["yolo_wasm_threads_bg.wasm"], "only the threaded build is fetched");
+  // The page's main thread stays free while the pool infers (its timers keep firing).
+  assert.ok(out.ticks >= 3, `main-thread timer ticks during a ${out.predictMs.toFixed(0)} ms predict: ${out.ticks}`);
 });
 
 test("isolated dedicated worker: the threaded build and its pool, started from the worker", T, async () => {
@@ -84,6 +86,7 @@ test("isolated dedicated worker: the threaded build and its pool, started from t
   assert.equal(out.crossOriginIsolated, true);
   assert.deepEqual(out.after, { build: "threads", threads: 2 });
   assert.deepEqual(loadedWasm(out.requests), ["yolo_wasm_threads_bg.wasm"]);
+  assert.ok(out.ticks >= 3, `worker timer ticks during a ${out.predictMs.toFixed(0)} ms predict: ${out.ticks}`);
 });
 
 test("page without isolation: falls back to the relaxed-SIMD build on one thread, same goldens", T, async () => {
@@ -92,4 +95,5 @@ test("page without isolation: falls back to the relaxed-SIMD build on one thread
   assert.equal(out.threadsSupported, false);
   assert.deepEqual(out.after, { build: "relaxed-simd", threads: 1 }, "initThreadPool(2) is a no-op there");
   assert.deepEqual(loadedWasm(out.requests), ["yolo_wasm_relaxed_bg.wasm"]);
+  log(`one thread: timer ticks during a ${out.predictMs.toFixed(0)} ms predict on the calling thread: ${out.ticks}`);
 });

@@ -21,6 +21,17 @@ export async function run({ pkg: pkgUrl, threads, cases }) {
     responses.push(await model.predict(bitmap, { imgsz: c.imgsz, conf: c.conf, iou: c.iou }));
     bitmap.close();
   }
+  // Is this thread free while a prediction runs? Timer ticks (every 5 ms) during one predict of
+  // the last case: none when the inference runs on this thread, some when it runs on a pool.
+  const last = cases.at(-1);
+  const bitmap = await createImageBitmap(await (await fetch(new URL(`/tests/fixtures/images/${last.image}`, location.href))).blob());
+  let ticks = 0;
+  const timer = setInterval(() => (ticks += 1), 5);
+  const t0 = performance.now();
+  await model.predict(bitmap, { imgsz: last.imgsz, conf: last.conf, iou: last.iou });
+  const predictMs = performance.now() - t0;
+  clearInterval(timer);
+  bitmap.close();
   model?.free();
   return {
     before,
@@ -28,6 +39,8 @@ export async function run({ pkg: pkgUrl, threads, cases }) {
     after: pkg.runtimeInfo(),
     threadsSupported: pkg.threadsSupported(),
     crossOriginIsolated: globalThis.crossOriginIsolated === true,
+    ticks,
+    predictMs,
     responses,
   };
 }
