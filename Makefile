@@ -93,10 +93,15 @@ fuzz:
 	@command -v cargo-fuzz >/dev/null || cargo install cargo-fuzz --locked || cargo install cargo-fuzz
 	./fuzz/run.sh $(FUZZ_TARGETS)
 
+# The threaded wasm build's flags (scripts/build-pkg.sh): its own target dir, std rebuilt with atomics.
+THREADS_RUSTFLAGS := -C target-feature=+atomics,+bulk-memory,+mutable-globals,+simd128,+relaxed-simd \
+  $(foreach a,--shared-memory --import-memory --max-memory=4294967296 --export=__wasm_init_tls --export=__tls_size --export=__tls_align --export=__tls_base,-C link-arg=$(a))
 lint:
 	cargo fmt --all --check
 	cargo clippy --workspace --all-targets --release -- -D warnings
 	cargo clippy --all-targets --release --target wasm32-unknown-unknown -- -D warnings
+	RUSTC_BOOTSTRAP=1 CARGO_TARGET_DIR=target/threads RUSTFLAGS="$(THREADS_RUSTFLAGS)" cargo clippy --lib --release \
+	  --target wasm32-unknown-unknown --features threads -Z build-std=panic_abort,std -- -D warnings
 
 fmt:
 	cargo fmt --all

@@ -60,6 +60,11 @@ async function makeRuntime(name) {
     // The pool starts while the first model loads (its workers spin up meanwhile), as the package
     // README suggests; predict waits for it.
     const pool = THREADS > 1 ? mod.initThreadPool(THREADS) : Promise.resolve();
+    // ?tune=PANELS:ELEMENTS (bench/run.mjs --tunes): tract's threading thresholds, threaded build only.
+    if (params.get("tune")) {
+      const [panels, elements] = params.get("tune").split(":").map(Number);
+      console.log(`thresholds now ${(await import(`${PKG}yolo_wasm_threads.js`)).__threadingThresholds(panels, elements)}`);
+    }
     let checked = false;
     const check = () => {
       const info = mod.runtimeInfo();

@@ -28,7 +28,7 @@ const QUICK = flag("--quick");
 const RUNS = opt("--runs", QUICK ? 3 : 10);
 const WARMUP = opt("--warmup", QUICK ? 1 : 3);
 const COLD = opt("--cold", QUICK ? 1 : 3);
-const WRITE = !flag("--no-write") && !QUICK && !["--runtimes", "--models", "--images", "--pkg", "--pkgs"].some(flag);
+const WRITE = !flag("--no-write") && !QUICK && !["--runtimes", "--models", "--images", "--pkg", "--pkgs", "--tunes"].some(flag);
 const list = (name) => {
   const i = argv.indexOf(name);
   return i >= 0 ? argv[i + 1].split(",") : null;
@@ -38,7 +38,7 @@ const PKG = (() => {
   return i >= 0 ? argv[i + 1].replace(/^\/+|\/+$/g, "") : "pkg";
 })();
 const PKGS = list("--pkgs")?.map((p) => p.replace(/^\/+|\/+$/g, "")) ?? [PKG];
-const SCREEN = ["--runtimes", "--models", "--images", "--pkg", "--pkgs"].some(flag);
+const SCREEN = ["--runtimes", "--models", "--images", "--pkg", "--pkgs", "--tunes"].some(flag);
 const PREDICT = { imgsz: 640, conf: 0.25, iou: 0.45 };
 
 const MODELS = [
@@ -75,6 +75,12 @@ RUNTIMES.splice(
   0,
   ...PKGS.slice(1).map((pkg, i) => ({ id: `ours${i + 2}`, runtime: "ours", threads: 1, label: `yolo-wasm (${pkg}/)`, pkg })),
 );
+// --tunes P:E,…: more threaded runtimes (oursT-P-E) with tract's threading thresholds set (matrix
+// products of fewer than P panels and element-wise ops of fewer than E elements stay on one thread;
+// 0 keeps the default). Screening only.
+for (const t of list("--tunes") ?? []) {
+  RUNTIMES.push({ id: `oursT-${t.replace(":", "-")}`, runtime: "ours", threads: 2, label: `yolo-wasm threads 2, thresholds ${t}`, tune: t });
+}
 const COLD_MODEL = MODELS[0];
 const COLD_IMAGE = IMAGES[0];
 
@@ -141,7 +147,7 @@ async function openPage(context, rt, server, external, query = "") {
     if (!r.url().startsWith(server.url) && !/^(data|blob):/.test(r.url())) external.push(r.url());
   });
   page.on("pageerror", (e) => log(`${rt.id} page error: ${e.message}`));
-  await page.goto(`${server.url}/bench/index.html?runtime=${rt.runtime}&threads=${rt.threads}&pkg=/${rt.pkg ?? PKGS[0]}/${rt.build ? `&build=${rt.build}` : ""}${query}`);
+  await page.goto(`${server.url}/bench/index.html?runtime=${rt.runtime}&threads=${rt.threads}&pkg=/${rt.pkg ?? PKGS[0]}/${rt.build ? `&build=${rt.build}` : ""}${rt.tune ? `&tune=${rt.tune}` : ""}${query}`);
   return page;
 }
 
@@ -164,6 +170,7 @@ async function coldStart(browser, rt, server, external) {
     task: COLD_MODEL.task,
     pkg: `/${rt.pkg ?? PKGS[0]}/`,
     ...(rt.build ? { build: rt.build } : {}),
+    ...(rt.tune ? { tune: rt.tune } : {}),
     conf: String(PREDICT.conf),
     iou: String(PREDICT.iou),
   });

@@ -7,7 +7,8 @@
 //!
 //! `TRACT_PROFILE=tests/fixtures/models/yolo11n-shapes.onnx cargo bench --bench pipeline` instead
 //! profiles tract on that model at 640: whole-run times of a few ways to build the plan, then the
-//! time per op (kind and node) of the plan `Session` builds. `TRACT_PROFILE_RUNS` (default 10).
+//! time per op (kind and node) of the plan `Session` builds. `TRACT_PROFILE_RUNS` (default 10);
+//! `TRACT_PROFILE_THREADS=2` adds the same profile on tract's multithread executor (2 threads).
 
 #[cfg(not(target_arch = "wasm32"))]
 mod native {
@@ -293,8 +294,14 @@ mod native {
         let v: usize = std::env::var("TRACT_PROFILE_VARIANT").ok().and_then(|v| v.parse().ok()).unwrap_or(0);
         println!("\nper node: {}", variants[v].0);
         let plan = variants[v].1.clone();
-        let mut per_node: BTreeMap<usize, Vec<f64>> = BTreeMap::new();
-        for _ in 0..runs {
+        // TRACT_PROFILE_THREADS=N (N > 1): the same per-node profile again inside tract's
+        // multithread executor on N threads, runs alternating, to see which ops do not scale.
+        let threads: usize = std::env::var("TRACT_PROFILE_THREADS").ok().and_then(|v| v.parse().ok()).unwrap_or(1);
+        let pool = (threads > 1).then(|| {
+            let pool = rayon::ThreadPoolBuilder::new().num_threads(threads).build().unwrap();
+            tract_linalg::multithread::Executor::MultiThread(Arc::new(pool))
+        });
+        let profile_once = |per_node: &mut BTreeMap<usize, Vec<f64>>| {
             let mut state = SimpleState::new(&plan).unwrap();
             state
                 .run_plan_with_eval(tvec!(input.clone().into()), |ctx, op_state, node, inputs| {
@@ -304,22 +311,41 @@ mod native {
                     r
                 })
                 .unwrap();
+        };
+        let mut per_node: BTreeMap<usize, Vec<f64>> = BTreeMap::new();
+        let mut per_node_mt: BTreeMap<usize, Vec<f64>> = BTreeMap::new();
+        for _ in 0..runs {
+            profile_once(&mut per_node);
+            if let Some(exec) = &pool {
+                tract_linalg::multithread::multithread_tract_scope(exec.clone(), || profile_once(&mut per_node_mt));
+            }
         }
         let model = plan.model();
         let node_ms: Vec<(usize, f64)> = per_node.into_iter().map(|(id, v)| (id, median(v))).collect();
+        let node_ms_mt: BTreeMap<usize, f64> = per_node_mt.into_iter().map(|(id, v)| (id, median(v))).collect();
         let total: f64 = node_ms.iter().map(|x| x.1).sum();
-        let mut by_kind: BTreeMap<String, (f64, usize)> = BTreeMap::new();
+        let total_mt: f64 = node_ms_mt.values().sum();
+        let mut by_kind: BTreeMap<String, (f64, usize, f64)> = BTreeMap::new();
         for &(id, ms) in &node_ms {
             let e = by_kind.entry(model.node(id).op().name().to_string()).or_default();
             e.0 += ms;
             e.1 += 1;
+            e.2 += node_ms_mt.get(&id).copied().unwrap_or(0.0);
         }
         let mut kinds: Vec<_> = by_kind.into_iter().collect();
         kinds.sort_by(|a, b| b.1 .0.total_cmp(&a.1 .0));
         println!("\nper op kind (sum of per-node medians {total:.1} ms over {} nodes):", node_ms.len());
-        println!("| op | nodes | ms | share |\n|---|---:|---:|---:|");
-        for (k, (ms, n)) in &kinds {
-            println!("| {k} | {n} | {ms:.1} | {:.1} % |", 100.0 * ms / total);
+        if pool.is_some() {
+            println!("at {threads} threads: {total_mt:.1} ms ({:.2} of one thread)", total_mt / total);
+            println!("| op | nodes | ms, 1 thread | share | ms, {threads} threads | {threads}t ÷ 1t |\n|---|---:|---:|---:|---:|---:|");
+            for (k, (ms, n, mt)) in &kinds {
+                println!("| {k} | {n} | {ms:.1} | {:.1} % | {mt:.1} | {:.2} |", 100.0 * ms / total, mt / ms);
+            }
+        } else {
+            println!("| op | nodes | ms | share |\n|---|---:|---:|---:|");
+            for (k, (ms, n, _)) in &kinds {
+                println!("| {k} | {n} | {ms:.1} | {:.1} % |", 100.0 * ms / total);
+            }
         }
         let mut top = node_ms.clone();
         top.sort_by(|a, b| b.1.total_cmp(&a.1));

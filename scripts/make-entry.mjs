@@ -44,7 +44,7 @@ if (threads) {
   if (!existsSync(threadsJs)) fail(`${threadsJs} is missing`);
   const threaded = exportsOf(threadsJs);
   // The pool: wasm-bindgen-rayon's exports and ours.
-  const pool = new Set(["initThreadPool", "wbg_rayon_PoolBuilder", "wbg_rayon_start_worker", "__startThreadPool", "__threadCount", "__runJob"]);
+  const pool = new Set(["initThreadPool", "wbg_rayon_PoolBuilder", "wbg_rayon_start_worker", "__startThreadPool", "__threadCount", "__runJob", "__threadingThresholds"]);
   const missing = [...single].filter((n) => !threaded.has(n));
   const extra = [...threaded].filter((n) => !single.has(n) && !pool.has(n));
   if (missing.length || extra.length) fail(`the glues differ: threads lacks [${missing}], has extra [${extra}]`);

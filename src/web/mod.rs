@@ -16,12 +16,12 @@ mod source;
 mod types;
 
 pub use bindings::LocalModel;
+pub use draw::draw;
+pub use hub_client::HubClient;
 /// The threaded build: wasm-bindgen-rayon's `initThreadPool`, linked so that the pool's
 /// coordinator worker can call it (the package's own `initThreadPool` is `pool::start`).
 #[cfg(feature = "threads")]
 pub use wasm_bindgen_rayon::init_thread_pool;
-pub use draw::draw;
-pub use hub_client::HubClient;
 
 use wasm_bindgen::prelude::*;
 

@@ -120,6 +120,21 @@ extern "C" {
     fn post_job(id: f64) -> std::result::Result<(), JsValue>;
 }
 
+/// Benchmarks only (bench/run.mjs `--tunes`): tract-linalg's thresholds below which a matrix
+/// product (`panels`, default 64) or an element-wise op (`elements`, default 32768) runs on one
+/// thread. Global; `0` keeps a threshold as it is.
+#[wasm_bindgen(js_name = "__threadingThresholds", skip_typescript)]
+pub fn threading_thresholds(panels: usize, elements: usize) -> Vec<usize> {
+    use tract_linalg::multithread as mt;
+    if panels > 0 {
+        mt::set_threading_panel_threshold(panels);
+    }
+    if elements > 0 {
+        mt::set_threading_element_threshold(elements);
+    }
+    vec![mt::current_threading_panel_threshold(), mt::current_threading_element_threshold()]
+}
+
 /// The threads inference uses now: the pool's size, or 1 before `initThreadPool`.
 #[wasm_bindgen(js_name = "__threadCount", skip_typescript)]
 pub fn thread_count() -> usize {
