@@ -50,7 +50,7 @@ impl LocalModel {
         guard::promise(async move {
             let options = options.map_err(to_js)?;
             let rgba = source::pixels(&source).await.map_err(to_js)?;
-            let response = heavy(move || {
+            let response = heavy(true, move || {
                 let px = Pixels::new(rgba.width, rgba.height, 4, &rgba.data)?;
                 let image = model.predict(&px, &options)?;
                 Ok(model.response(vec![image]))
@@ -64,14 +64,20 @@ impl LocalModel {
 }
 
 /// Runs the CPU-heavy part of a call through the trap trampoline: in the threaded build, once
-/// `initThreadPool` has run, on the pool (this thread awaits without blocking); else right here.
-async fn heavy<T: Send + 'static>(f: impl FnOnce() -> T + Send + 'static) -> crate::Result<T> {
+/// `initThreadPool` has run, on the pool (this thread awaits without blocking; a pool still
+/// starting is waited for unless `wait` is false); else right here.
+async fn heavy<T: Send + 'static>(wait: bool, f: impl FnOnce() -> T + Send + 'static) -> crate::Result<T> {
     #[cfg(feature = "threads")]
     {
-        super::pool::run(f).await
+        if wait {
+            super::pool::run(f).await
+        } else {
+            super::pool::run_now(f).await
+        }
     }
     #[cfg(not(feature = "threads"))]
     {
+        let _ = wait;
         guard::sync(f)
     }
 }
@@ -81,9 +87,10 @@ impl LocalModel {
     /// and plans the model inside the trap guard.
     pub async fn from_source(source: JsValue) -> Result<LocalModel, JsValue> {
         let (bytes, name) = loader::model_bytes(&source).await.map_err(to_js)?;
-        // In the threaded build this runs on the pool too: the calling thread never runs tract
-        // while pool threads may hold tract's locks.
-        let model = heavy(move || YoloModel::load(&bytes, name)).await.and_then(|r| r).map_err(to_js)?;
+        // In the threaded build this runs on the pool too once it is up (the calling thread then
+        // never runs tract while pool threads may hold tract's locks); while the pool is still
+        // starting (no pool thread runs tract yet) it runs here, overlapping the start.
+        let model = heavy(false, move || YoloModel::load(&bytes, name)).await.and_then(|r| r).map_err(to_js)?;
         Ok(LocalModel { inner: Arc::new(model) })
     }
 }

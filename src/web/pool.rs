@@ -201,6 +201,12 @@ pub async fn run<T: Send + 'static>(f: impl FnOnce() -> T + Send + 'static) -> R
     if let Some(starting) = STARTING.with(|s| s.borrow().clone()) {
         let _ = wasm_bindgen_futures::JsFuture::from(starting).await;
     }
+    run_now(f).await
+}
+
+/// As [`run`], but while the pool is still starting `f` runs here at once instead of waiting
+/// (loading a model: single-threaded work in tract, which can overlap the pool's start).
+pub async fn run_now<T: Send + 'static>(f: impl FnOnce() -> T + Send + 'static) -> Result<T> {
     if web_pool::pool_threads() == 0 {
         return guard::sync(f);
     }
