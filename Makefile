@@ -80,7 +80,7 @@ bench-native:
 
 .PHONY: bench
 bench: setup
-	@if [ ! -f pkg/yolo_wasm_bg.wasm ] || [ -n "$$(find src npm Cargo.toml Cargo.lock -newer pkg/yolo_wasm_bg.wasm -print -quit)" ]; then \
+	@if [ ! -f pkg/yolo_wasm_bg.wasm ] || [ -n "$$(find src npm scripts Cargo.toml Cargo.lock -newer pkg/yolo_wasm_bg.wasm -print -quit)" ]; then \
 	  ./scripts/build-pkg.sh; fi
 	node bench/run.mjs $(BENCH_ARGS)
 
