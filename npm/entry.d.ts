@@ -17,7 +17,7 @@ export interface InitOptions {
   module_or_path?: RequestInfo | URL | Response | BufferSource | WebAssembly.Module | Promise<Response>;
 }
 
-/** The most threads `initThreadPool` starts. */
+/** The most threads `initThreadPool` starts (16: a cap on workers, each one a module instance). */
 export const MAX_THREADS: number;
 
 /**

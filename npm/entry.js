@@ -11,7 +11,7 @@
 // `import { LocalModel } from "yolo-wasm"` sees the right class once init() has resolved.
 import * as single from "./yolo_wasm_single.js";
 
-/** The most threads `initThreadPool` starts (more workers cost memory, not speed, here). */
+/** The most threads `initThreadPool` starts (a cap on workers, each one a module instance; src/web/pool.rs). */
 export const MAX_THREADS = 16;
 
 /** @type {"threads" | "relaxed-simd" | "simd128" | undefined} */

@@ -25,8 +25,9 @@ use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, TryLockError};
 use wasm_bindgen::prelude::*;
 
-/// The most threads `initThreadPool` starts: beyond this, on the machines measured, more
-/// workers cost memory (each one instantiates the module) without speeding one inference up.
+/// The most threads `initThreadPool` starts: a cap so that a machine reporting many cores does not
+/// start dozens of workers (each instantiates the module: its own stack, glue and JS heap). Not
+/// measured beyond 2 cores here (BENCHMARKS.md "Browser threads").
 pub const MAX_THREADS: usize = 16;
 
 /// Set once `start` was called (the pool can be built only once per module instance).
@@ -62,8 +63,8 @@ pub fn start(threads: usize) -> js_sys::Promise {
     })
 }
 
-/// Checks the request and asks wasm-bindgen-rayon for the workers: `Ok(None)` when a pool of
-/// this size already runs, `Ok(Some(promise))` while they start.
+/// Checks the request and starts the coordinator worker, which starts the pool: `Ok(None)` when
+/// a pool of this size already runs, `Ok(Some(promise))` while it starts.
 fn begin(threads: usize) -> Result<Option<js_sys::Promise>> {
     if let Some(reason) = guard::poisoned() {
         return Err(Error::Internal(reason));
