@@ -77,6 +77,8 @@ test("isolated page: the threaded build runs every task's goldens on 2 threads (
   assert.deepEqual(out.loaded, { build: "threads", threads: 1 }, "init() resolves to what runs: one thread until the pool starts");
   assert.deepEqual(out.after, { build: "threads", threads: 2 });
   assert.deepEqual(loadedWasm(out.requests), ["yolo_wasm_threads_bg.wasm"], "only the threaded build is fetched");
+  const refused = "YoloError invalid_argument threads";
+  assert.deepEqual(out.again, ["ok", "ok", refused, refused, refused], "initThreadPool(2), (), (3), (0), (17) after a pool of 2");
   // The page's main thread stays free while the pool infers (its timers keep firing).
   assert.ok(out.ticks >= 3, `main-thread timer ticks during a ${out.predictMs.toFixed(0)} ms predict: ${out.ticks}`);
 });
@@ -94,6 +96,8 @@ test("page without isolation: falls back to the relaxed-SIMD build on one thread
   assert.equal(out.crossOriginIsolated, false);
   assert.equal(out.threadsSupported, false);
   assert.deepEqual(out.after, { build: "relaxed-simd", threads: 1 }, "initThreadPool(2) is a no-op there");
+  const refused = "YoloError invalid_argument threads";
+  assert.deepEqual(out.again, ["ok", "ok", "ok", refused, refused], "any valid count is a no-op on one thread; bad ones are refused");
   assert.deepEqual(loadedWasm(out.requests), ["yolo_wasm_relaxed_bg.wasm"]);
   log(`one thread: timer ticks during a ${out.predictMs.toFixed(0)} ms predict on the calling thread: ${out.ticks}`);
 });

@@ -7,6 +7,11 @@ export async function run({ pkg: pkgUrl, threads, cases }) {
   const before = pkg.runtimeInfo();
   const loaded = await pkg.default();
   if (threads !== undefined) await pkg.initThreadPool(threads);
+  // The pool keeps its size: the same count (or none) resolves, another one is refused, typed.
+  const again = [];
+  for (const n of [threads, undefined, (threads ?? 1) + 1, 0, 17]) {
+    again.push(await pkg.initThreadPool(n).then(() => "ok", (e) => `${e.name} ${e.code} ${e.field}`));
+  }
   const responses = [];
   let model = null;
   let modelName = null;
@@ -41,6 +46,7 @@ export async function run({ pkg: pkgUrl, threads, cases }) {
     crossOriginIsolated: globalThis.crossOriginIsolated === true,
     ticks,
     predictMs,
+    again,
     responses,
   };
 }
