@@ -93,9 +93,8 @@ fuzz:
 	@command -v cargo-fuzz >/dev/null || cargo install cargo-fuzz --locked || cargo install cargo-fuzz
 	./fuzz/run.sh $(FUZZ_TARGETS)
 
-# The threaded wasm build's flags (scripts/build-pkg.sh): its own target dir, std rebuilt with atomics.
-THREADS_RUSTFLAGS := -C target-feature=+atomics,+bulk-memory,+mutable-globals,+simd128,+relaxed-simd \
-  $(foreach a,--shared-memory --import-memory --max-memory=4294967296 --export=__wasm_init_tls --export=__tls_size --export=__tls_align --export=__tls_base,-C link-arg=$(a))
+# The threaded wasm build's flags (the same as scripts/build-pkg.sh's): its own target dir, std rebuilt with atomics.
+THREADS_RUSTFLAGS = $(shell scripts/threads-rustflags.sh)
 lint:
 	cargo fmt --all --check
 	cargo clippy --workspace --all-targets --release -- -D warnings

@@ -66,12 +66,6 @@ async function makeRuntime(name) {
       console.log(`thresholds now ${(await import(`${PKG}yolo_wasm_threads.js`)).__threadingThresholds(panels, elements)}`);
     }
     let checked = false;
-    const check = () => {
-      const info = mod.runtimeInfo();
-      if (info.threads !== THREADS) throw new Error(`yolo-wasm runs ${info.threads} threads (${info.build} build), asked for ${THREADS}`);
-      if (!checked) console.log(`yolo-wasm: ${loaded.build} build, ${info.threads} threads`);
-      checked = true;
-    };
     return {
       version: null,
       async load(url) {
@@ -81,12 +75,14 @@ async function makeRuntime(name) {
         const res = await model.predict(img, { imgsz, conf, iou });
         if (!checked) {
           await pool;
-          check();
+          const info = mod.runtimeInfo();
+          if (info.threads !== THREADS) throw new Error(`yolo-wasm runs ${info.threads} threads (${info.build} build), asked for ${THREADS}`);
+          console.log(`yolo-wasm: ${loaded.build} build, ${info.threads} threads`);
+          checked = true;
         }
         const im = res.images[0];
         return { n: im.results.length, ...im.speed, raw: im.results };
       },
-      wasmMemory: () => mod.__memoryBytes(),
     };
   }
   if (name === "ort") {

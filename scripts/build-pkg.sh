@@ -4,11 +4,12 @@
 #   WASM_OPT=1 adds a wasm-opt pass (npm binaryen, which runs in Node: ~10 min here), at
 #   WASM_OPT_LEVEL (default -O3; -Oz for size)
 #   Three builds of the same code are shipped (the entry yolo_wasm.js picks one at init(); see
-#   npm/entry.js and THREADS.md):
+#   npm/entry.js and DESIGN.md "Browser threads"):
 #   - yolo_wasm_threads_bg.wasm: threads (rayon's pool on Web Workers, tract's multithread executor)
 #     + relaxed SIMD, for cross-origin isolated pages. Its own glue (yolo_wasm_threads.js: shared,
 #     imported memory) and target dir (target/threads); std rebuilt with atomics (`-Z build-std` on
-#     the stable toolchain with RUSTC_BOOTSTRAP=1). A third full build, ~9 min. THREADS=0 skips it.
+#     the stable toolchain with RUSTC_BOOTSTRAP=1; flags in threads-rustflags.sh). A third full
+#     build, ~7.5 min. THREADS=0 skips it.
 #   - yolo_wasm_relaxed_bg.wasm: one thread, relaxed SIMD (the GEMM kernel's multiply-add is
 #     f32x4.relaxed_madd: ~12 % faster inference here). target/relaxed-simd, ~7 min.
 #     RELAXED_SIMD=0 skips it.
@@ -61,13 +62,7 @@ if [ "${RELAXED_SIMD:-1}" != 0 ]; then
 fi
 entry_args=()
 if [ "${THREADS:-1}" != 0 ] && [ "${RELAXED_SIMD:-1}" != 0 ]; then
-  # Shared, imported memory (each worker instantiates the module on it), thread-local storage
-  # exported for wasm-bindgen's thread glue, 4 GiB maximum (wasm32's limit).
-  threads_flags="-C target-feature=+atomics,+bulk-memory,+mutable-globals,+simd128,+relaxed-simd"
-  for arg in --shared-memory --import-memory --max-memory=4294967296 --export=__wasm_init_tls \
-    --export=__tls_size --export=__tls_align --export=__tls_base; do
-    threads_flags+=" -C link-arg=$arg"
-  done
+  threads_flags=$(scripts/threads-rustflags.sh)
   RUSTC_BOOTSTRAP=1 build target/threads target/pkg-threads yolo_wasm_threads "$threads_flags" \
     --features threads -Z build-std=panic_abort,std
   cp target/pkg-threads/yolo_wasm_threads.js target/pkg-threads/yolo_wasm_threads_bg.wasm pkg/

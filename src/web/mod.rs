@@ -34,12 +34,6 @@ fn start() {
     crate::model::gemm::link();
 }
 
-/// The module's linear memory in bytes (benchmarks: wasm memory of a page), internal.
-#[wasm_bindgen(js_name = "__memoryBytes", skip_typescript)]
-pub fn memory_bytes() -> f64 {
-    (core::arch::wasm32::memory_size(0) * 65536) as f64
-}
-
 /// Test builds only (`--features test-hooks`): a call that fails the way a bug would, to test
 /// that its promise still settles. `kind`: `"panic"` (a Rust panic in the synchronous part),
 /// `"trap"` (a WebAssembly `unreachable` there), `"async-trap"` (`unreachable` in the async part,
