@@ -81,6 +81,8 @@ node scripts/make-entry.mjs pkg "${entry_args[@]}"
 version=$(awk -F'"' '/^version = / { print $2; exit }' Cargo.toml)
 sed "s/\"version\": \"0.0.0\"/\"version\": \"$version\"/" npm/package.json > pkg/package.json
 cp npm/README.md pkg/README.md
+# yolo-wasm/worker (npm/worker.js and its worker): plain ES modules, copied as they are.
+cp npm/worker.js npm/worker.d.ts npm/worker_thread.js npm/worker_latest.js npm/worker_protocol.js pkg/
 for f in pkg/yolo_wasm_bg.wasm pkg/yolo_wasm_relaxed_bg.wasm pkg/yolo_wasm_threads_bg.wasm; do
   [ -f "$f" ] || continue
   echo "$f: $(stat -c %s "$f") bytes raw, $(gzip -9 -c "$f" | wc -c) bytes gzip ($profile profile)"
