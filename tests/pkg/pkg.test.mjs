@@ -104,3 +104,15 @@ test("bad models reject with YoloError codes", async () => {
     await assert.rejects(pkg.LocalModel.load(input), (e) => e instanceof Error && e.name === "YoloError" && e.code === code);
   }
 });
+
+test("yolo-wasm/worker: a subpath export with its types (no any), its worker found by new URL(…, import.meta.url)", () => {
+  const meta = JSON.parse(readFileSync(new URL("pkg/package.json", root)));
+  assert.deepEqual(meta.exports["./worker"], { types: "./worker.d.ts", default: "./worker.js" });
+  const dts = readFileSync(new URL("pkg/worker.d.ts", root), "utf8");
+  assert.match(dts, /export function createWorkerModel\(source: ModelSource, options\?: WorkerModelOptions\): Promise<WorkerModel>;/);
+  assert.match(dts, /predictLatest\(frame: WorkerFrame, options\?: WorkerPredictOptions\): Promise<HubResponse \| null>;/);
+  assert.doesNotMatch(dts, /:\s*any\b/);
+  // The literal pattern bundlers (Vite, webpack) detect to bundle a module worker.
+  const js = readFileSync(new URL("pkg/worker.js", root), "utf8");
+  assert.match(js, /new Worker\(new URL\("\.\/worker_thread\.js", import\.meta\.url\), \{ type: "module" \}\)/);
+});
