@@ -25,6 +25,7 @@ pub mod options;
 pub mod pipeline;
 pub mod render;
 pub mod schema;
+pub mod track;
 
 #[cfg(target_arch = "wasm32")]
 pub mod web;

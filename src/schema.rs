@@ -59,6 +59,9 @@ pub struct Prediction {
     /// Segment polygon in original-image pixels.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub segments: Option<Segments>,
+    /// Track ID, on tracked results only (Ultralytics' `track_id`; see [`crate::track`]).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub track_id: Option<u64>,
 }
 
 /// A box: four corners for OBB, two for axis-aligned boxes.

@@ -142,6 +142,7 @@ impl<'a> Head<'a> {
                 keypoints: self.keypoints(k.cand.row, map),
                 name: self.info.name_of(k.cand.class),
                 segments,
+                track_id: None,
             });
         }
         Ok(out)

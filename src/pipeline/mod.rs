@@ -131,6 +131,7 @@ impl YoloModel {
                 keypoints: None,
                 name: self.info.name_of(class),
                 segments: None,
+                track_id: None,
             })
             .collect())
     }

@@ -293,3 +293,72 @@ pub fn image_data(png: &[u8]) -> web_sys::ImageData {
     pixels.copy_from(rgba.as_raw());
     web_sys::ImageData::new_with_js_u8_clamped_array_and_sh(&pixels, rgba.width(), rgba.height()).unwrap()
 }
+
+/// One video golden case written by tools/fixtures/make_video_fixtures.py: Ultralytics'
+/// `predict` or `track` (ByteTrack, `persist=True`) on a fixture video.
+#[derive(Debug, Clone, Deserialize)]
+pub struct VideoCase {
+    pub case: String,
+    /// `predict` or `track`.
+    pub kind: String,
+    pub model: String,
+    pub task: String,
+    pub video: String,
+    pub conf: f64,
+    pub iou: f64,
+    pub vid_stride: u32,
+    pub frames: usize,
+}
+
+/// Every video golden case.
+pub fn video_cases() -> Vec<VideoCase> {
+    let text = std::fs::read_to_string(fixture("golden/video/index.json")).expect("video golden index");
+    serde_json::from_str(&text).expect("video golden index JSON")
+}
+
+/// The golden response of a video case (one `images[]` entry per frame).
+pub fn video_golden(case: &VideoCase) -> Response {
+    let text = std::fs::read_to_string(fixture(&format!("golden/video/{}.json", case.case))).expect("video golden file");
+    serde_json::from_str(&text).expect("video golden JSON")
+}
+
+/// The untracked `predict` case made with the same model, video and arguments as a `track` case
+/// (the detections Ultralytics' tracker was fed).
+pub fn predict_case_of(track: &VideoCase) -> VideoCase {
+    let name = track.case.replacen("track__", "predict__", 1);
+    video_cases().into_iter().find(|c| c.case == name).unwrap_or_else(|| panic!("no predict case {name}"))
+}
+
+/// Worst errors and ID counts of a tracked comparison.
+#[derive(Debug, Default, Clone, Copy)]
+pub struct TrackErrors {
+    /// Box, confidence, keypoint and mask errors over every result.
+    pub errors: Errors,
+    /// Frames compared.
+    pub frames: usize,
+    /// Results that carried a `track_id` on both sides (each compared for equality).
+    pub ids_compared: usize,
+}
+
+/// Compares tracked results frame by frame: in every frame the same results in the same order,
+/// each with the same `track_id` (or none on both sides), class and name, and a box, confidence,
+/// keypoints and polygon within the parity tolerances.
+pub fn compare_tracked(ours: &Response, theirs: &Response, what: &str) -> Result<TrackErrors, String> {
+    if ours.images.len() != theirs.images.len() {
+        return Err(format!("{what}: {} frames, Ultralytics has {}", ours.images.len(), theirs.images.len()));
+    }
+    let mut total = TrackErrors::default();
+    for (f, (a, b)) in ours.images.iter().zip(&theirs.images).enumerate() {
+        let ids = |im: &yolo_wasm::schema::ImageResult| im.results.iter().map(|p| p.track_id).collect::<Vec<_>>();
+        if ids(a) != ids(b) {
+            return Err(format!("{what}: frame {f}: track IDs {:?}, Ultralytics has {:?}", ids(a), ids(b)));
+        }
+        for (i, (pa, pb)) in a.results.iter().zip(&b.results).enumerate() {
+            let e = compare(std::slice::from_ref(pa), std::slice::from_ref(pb), &format!("{what}: frame {f} result {i}"))?;
+            total.errors.merge(&e);
+            total.ids_compared += usize::from(pa.track_id.is_some());
+        }
+        total.frames += 1;
+    }
+    Ok(total)
+}
