@@ -161,9 +161,12 @@ pub fn scene(result: &ImageResult, canvas_w: f64, canvas_h: f64, o: &DrawOptions
     fills.into_iter().chain(lines).chain(labels).collect()
 }
 
-/// "name 0.87".
+/// "name 0.87", or "id:3 name 0.87" for a tracked result (Ultralytics' plot label).
 pub fn label_text(p: &Prediction) -> String {
-    format!("{} {:.2}", p.name, p.confidence)
+    match p.track_id {
+        Some(id) => format!("id:{id} {} {:.2}", p.name, p.confidence),
+        None => format!("{} {:.2}", p.name, p.confidence),
+    }
 }
 
 /// Black or white, whichever reads better on `bg`.
@@ -201,7 +204,7 @@ mod tests {
     use crate::schema::{Keypoints, RectBox, Segments, Speed};
 
     fn pred(class: u32, bbox: Option<BoxCoords>) -> Prediction {
-        Prediction { bbox, class, confidence: 0.875, keypoints: None, name: "circle".into(), segments: None }
+        Prediction { bbox, class, confidence: 0.875, keypoints: None, name: "circle".into(), segments: None, track_id: None }
     }
 
     fn result(results: Vec<Prediction>) -> ImageResult {
@@ -220,6 +223,8 @@ mod tests {
         let label =
             shapes.iter().find_map(|s| if let Shape::Label { text, .. } = s { Some(text.clone()) } else { None });
         assert_eq!(label.as_deref(), Some("circle 0.88"));
+        let tracked = Prediction { track_id: Some(7), ..r.results[0].clone() };
+        assert_eq!(label_text(&tracked), "id:7 circle 0.88");
     }
 
     #[test]
