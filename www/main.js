@@ -1,6 +1,6 @@
 // The demo page: wires the controls to the local worker or the remote endpoint, and draws every
 // answer with the package's own `draw`.
-import init, { draw } from "../pkg/yolo_wasm.js";
+import init, * as yolo from "../pkg/yolo_wasm.js";
 import { LocalRunner } from "./local.js";
 import { clearModelCache, fetchModel } from "./model-cache.js";
 import { predictRemote, rememberKey, rememberedKey } from "./remote.js";
@@ -33,21 +33,46 @@ function endpoint() {
 }
 
 /**
- * Predicts one frame with the current mode. `bitmap` is transferred to the worker and comes back;
- * `blob` (still images) is what remote mode uploads instead of re-encoding the pixels.
+ * Predicts one frame with the current mode; video and webcam frames are tracked instead when the
+ * tracking toggle is on (local: the model's own tracker in the worker; remote: a `Tracker` on the
+ * page over the endpoint's answers). `bitmap` stays the page's; `blob` (still images) is what
+ * remote mode uploads instead of re-encoding the pixels.
  * Resolves to {response, bitmap}; a failure keeps the bitmap usable (`error.bitmap`).
  */
 async function predictFrame(bitmap, blob) {
   const options = predictOptions();
+  const track = tracking();
   if (state.mode === "local") {
     if (!local.info) throw Object.assign(new Error("no local model is loaded"), { bitmap });
-    return local.predict(bitmap, options);
+    return local.predict(bitmap, options, { track });
   }
   try {
-    return { response: await predictRemote(endpoint(), blob ?? bitmap, options), bitmap };
+    const response = await predictRemote(endpoint(), blob ?? bitmap, options);
+    return { response: track ? remoteTracker().update(response) : response, bitmap };
   } catch (e) {
     throw Object.assign(e, { bitmap });
   }
+}
+
+// ---- tracking -------------------------------------------------------------------------------
+
+/** Whether this frame is tracked: the toggle is on and the source is a video or the webcam. */
+const tracking = () => $("track").checked && state.source !== "image";
+
+let tracker = null;
+/** The page's tracker for remote answers (the package's `Tracker`, made on first use). */
+function remoteTracker() {
+  if (!tracker) {
+    if (typeof yolo.Tracker !== "function") throw Object.assign(new Error("this build of the package has no Tracker"), { name: "YoloError", code: "internal" });
+    tracker = new yolo.Tracker();
+  }
+  return tracker;
+}
+
+/** New IDs from the next frame on: a new video or run, the webcam started, the toggle switched. */
+async function resetTracking() {
+  tracker?.reset();
+  await local.resetTracker().catch(() => {}); // no model yet, or one that failed: nothing to reset
 }
 
 // ---- drawing --------------------------------------------------------------------------------
@@ -66,7 +91,7 @@ function paint(image, response = null, frame = 0) {
   }
   // Lines and labels keep their CSS size on screen however much the canvas is scaled down.
   const pixelRatio = Math.min(16, Math.max(1, w / (canvas.clientWidth || w)));
-  draw(canvas, image, response, { frame, pixelRatio });
+  yolo.draw(canvas, image, response, { frame, pixelRatio });
 }
 
 /** Dims the last results when the newest attempt failed, so they are not read as its answer. */
@@ -74,8 +99,9 @@ function markStale(stale) {
   for (const id of ["canvas", "json", "timing"]) $(id).classList.toggle("stale", stale);
 }
 
-function showResponse(response, startedAt, fps = null) {
+function showResponse(response, startedAt, fps = null, tracked = false) {
   showJSON(response);
+  $("json").dataset.tracked = String(tracked);
   showTimings(response.images.at(-1)?.speed, performance.now() - startedAt, fps, state.mode === "local" ? engineText() : null);
 }
 
@@ -123,6 +149,7 @@ async function runStill() {
     markStale(false);
   } catch (e) {
     if (e.bitmap) img.bitmap = e.bitmap;
+    if (e.code === "aborted") return; // its model was replaced by a newer load
     showError(e);
     markStale(true);
   }
@@ -219,6 +246,7 @@ function stopLoop() {
 async function setVideoFile(file) {
   stopLoop();
   state.video = null;
+  await resetTracking();
   $("frames").hidden = true;
   try {
     const duration = await openVideoFile(video, file);
@@ -243,7 +271,9 @@ async function runVideo() {
   const stride = Math.max(1, Math.round(Number($("video-stride").value) || 1));
   const meter = new FpsMeter();
   let t0 = performance.now();
+  let tracked = false;
   try {
+    await resetTracking(); // each run goes through the video from its first frame
     const result = await processVideo({
       video,
       fps,
@@ -251,11 +281,12 @@ async function runVideo() {
       signal: loop.signal,
       predict: async (bitmap) => {
         t0 = performance.now();
+        tracked = tracking();
         return predictFrame(bitmap);
       },
       onFrame: (response, bitmap, k, frame) => {
         paint(bitmap, response, k);
-        showResponse(response, t0, meter.tick());
+        showResponse(response, t0, meter.tick(), tracked);
         state.video = { response, frames: [] };
         showFrameSlider(k, k, frame);
       },
@@ -297,18 +328,21 @@ async function runWebcam() {
   try {
     await openWebcam(video);
     video.hidden = false;
+    await resetTracking();
     const meter = new FpsMeter();
     let t0 = performance.now();
+    let tracked = false;
     await liveLoop({
       video,
       signal: loop.signal,
       predict: (bitmap) => {
         t0 = performance.now();
+        tracked = tracking();
         return predictFrame(bitmap);
       },
       onFrame: (response, bitmap) => {
         paint(bitmap, response);
-        showResponse(response, t0, meter.tick());
+        showResponse(response, t0, meter.tick(), tracked);
         clearError();
       },
     });
@@ -340,6 +374,7 @@ function setSource(source) {
   stopLoop();
   state.source = source;
   for (const s of ["image", "video", "webcam"]) $(`${s}-panel`).hidden = s !== source;
+  $("track-panel").hidden = source === "image";
   // The video element is a preview for the webcam only; a file's frames show on the canvas.
   video.hidden = source !== "webcam";
   $("frames").hidden = source !== "video" || !state.video;
@@ -403,6 +438,7 @@ function wire() {
   $("video-stop").addEventListener("click", stopLoop);
   $("frame").addEventListener("input", () => showFrame(Number($("frame").value)).catch(showError));
   $("webcam-start").addEventListener("click", runWebcam);
+  $("track").addEventListener("change", () => resetTracking().catch(showError));
   $("webcam-stop").addEventListener("click", stopLoop);
 
   document.addEventListener("dragover", (ev) => {

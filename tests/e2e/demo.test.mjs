@@ -97,6 +97,55 @@ async function chooseModel(page, file) {
   return page.selectOption("#model", `../tests/fixtures/models/${file}`);
 }
 
+/**
+ * Records a 2 s, 10 fps webm in the page with MediaRecorder (a sample image sliding to the right),
+ * switches the demo to "Video file" and picks it; resolves to its size in bytes.
+ */
+function recordClip(page) {
+  return page.evaluate(async () => {
+    const img = await createImageBitmap(await (await fetch("../tests/fixtures/images/square-640x640.png")).blob());
+    const canvas = document.createElement("canvas");
+    canvas.width = 320; // small: the real-time encoder drops frames when it falls behind on a busy box
+    canvas.height = 240;
+    const g = canvas.getContext("2d");
+    // captureStream(0) + requestFrame(): one video frame per drawing, not whenever Chromium paints.
+    const stream = canvas.captureStream(0);
+    const [track] = stream.getVideoTracks();
+    const rec = new MediaRecorder(stream, { mimeType: "video/webm;codecs=vp8", videoBitsPerSecond: 4e6 });
+    const chunks = [];
+    rec.ondataavailable = (e) => chunks.push(e.data);
+    const stopped = new Promise((r) => (rec.onstop = r));
+    const frame = (i) => {
+      g.fillStyle = "#808080";
+      g.fillRect(0, 0, canvas.width, canvas.height);
+      g.drawImage(img, -60 + i * 3, -40, 320, 320);
+      track.requestFrame();
+    };
+    // The recorder starts with the track's first frame; frames before it runs are lost.
+    const started = new Promise((r) => (rec.onstart = r));
+    rec.start();
+    for (let tries = 0; tries < 50; tries++) {
+      frame(0);
+      if (await Promise.race([started.then(() => true), new Promise((r) => setTimeout(r, 100, false))])) break;
+    }
+    for (let i = 1; i <= 20; i++) {
+      await new Promise((r) => setTimeout(r, 100));
+      frame(i);
+    }
+    await new Promise((r) => setTimeout(r, 500)); // let the encoder catch up: stop() drops what it has not encoded
+    rec.stop();
+    await stopped;
+    const file = new File(chunks, "clip.webm", { type: "video/webm" });
+    document.querySelector("input[name=source][value=video]").click();
+    const dt = new DataTransfer();
+    dt.items.add(file);
+    const input = document.getElementById("video-file");
+    input.files = dt.files;
+    input.dispatchEvent(new Event("change"));
+    return file.size;
+  });
+}
+
 // ---- tests ----------------------------------------------------------------------------------
 
 test("local: demo loads without console errors, golden results, drawn canvas, model downloaded with progress", T, async () => {
@@ -189,7 +238,7 @@ test("local: a dead inference worker is replaced by a new one that reloads the m
   const { page, problems } = await openPage(browser, { context: shared });
   // The demo's inference workers (the threaded build's pool workers, which it starts, aside).
   const workers = [];
-  page.on("worker", (w) => w.url().endsWith("/www/worker.js") && workers.push(w));
+  page.on("worker", (w) => w.url().endsWith("/pkg/worker_thread.js") && workers.push(w));
   await loadDemo(page);
   assert.equal(workers.length, 1, "one inference worker at start");
   // An uncaught WebAssembly.RuntimeError kills the worker's module as a trap would.
@@ -364,49 +413,7 @@ test("remote: same results as local through the endpoint; wrong key → unauthor
 test("video file: per-frame results with a stride, drawn with `frame`", T, async () => {
   const { page, problems } = await openPage(browser, { context: shared });
   await loadDemo(page);
-  // A 2 s, 10 fps webm made here with MediaRecorder: a sample image sliding to the right.
-  const made = await page.evaluate(async () => {
-    const img = await createImageBitmap(await (await fetch("../tests/fixtures/images/square-640x640.png")).blob());
-    const canvas = document.createElement("canvas");
-    canvas.width = 320; // small: the real-time encoder drops frames when it falls behind on a busy box
-    canvas.height = 240;
-    const g = canvas.getContext("2d");
-    // captureStream(0) + requestFrame(): one video frame per drawing, not whenever Chromium paints.
-    const stream = canvas.captureStream(0);
-    const [track] = stream.getVideoTracks();
-    const rec = new MediaRecorder(stream, { mimeType: "video/webm;codecs=vp8", videoBitsPerSecond: 4e6 });
-    const chunks = [];
-    rec.ondataavailable = (e) => chunks.push(e.data);
-    const stopped = new Promise((r) => (rec.onstop = r));
-    const frame = (i) => {
-      g.fillStyle = "#808080";
-      g.fillRect(0, 0, canvas.width, canvas.height);
-      g.drawImage(img, -60 + i * 3, -40, 320, 320);
-      track.requestFrame();
-    };
-    // The recorder starts with the track's first frame; frames before it runs are lost.
-    const started = new Promise((r) => (rec.onstart = r));
-    rec.start();
-    for (let tries = 0; tries < 50; tries++) {
-      frame(0);
-      if (await Promise.race([started.then(() => true), new Promise((r) => setTimeout(r, 100, false))])) break;
-    }
-    for (let i = 1; i <= 20; i++) {
-      await new Promise((r) => setTimeout(r, 100));
-      frame(i);
-    }
-    await new Promise((r) => setTimeout(r, 500)); // let the encoder catch up: stop() drops what it has not encoded
-    rec.stop();
-    await stopped;
-    const file = new File(chunks, "clip.webm", { type: "video/webm" });
-    document.querySelector("input[name=source][value=video]").click();
-    const dt = new DataTransfer();
-    dt.items.add(file);
-    const input = document.getElementById("video-file");
-    input.files = dt.files;
-    input.dispatchEvent(new Event("change"));
-    return file.size;
-  });
+  const made = await recordClip(page);
   log(`test video: ${made} bytes`);
   await page.waitForFunction(() => !document.getElementById("video-start").disabled, null, { timeout: 30_000 });
   const duration = await page.evaluate(() => document.getElementById("video").duration);
@@ -441,6 +448,78 @@ test("video file: per-frame results with a stride, drawn with `frame`", T, async
   const redrawn = await page.evaluate(() => document.getElementById("canvas").toDataURL());
   assert.notEqual(redrawn, before, "frame 0 was not redrawn");
   await screenshot(page, "video-frame-0");
+  assert.deepEqual(problems, []);
+  await page.close();
+});
+
+test("video file with the tracking toggle: every frame tracked, integer track_ids that persist, drawn", T, async () => {
+  const { page, problems } = await openPage(browser, { context: shared });
+  await loadDemo(page);
+  assert.equal(await page.isVisible("#track"), false, "the toggle is for video and webcam, not still images");
+  await recordClip(page);
+  await page.waitForFunction(() => !document.getElementById("video-start").disabled, null, { timeout: 30_000 });
+  assert.equal(await page.isVisible("#track"), true, "the tracking toggle shows for a video");
+  await page.check("#track");
+  await page.fill("#video-fps", "10");
+  await page.fill("#video-stride", "2");
+  const seen = await responseCount(page);
+  await page.click("#video-start");
+  await page.waitForFunction(
+    (n) => {
+      const done = document.getElementById("video-stop").disabled && !document.getElementById("video-start").disabled;
+      return (done && Number(document.getElementById("json").dataset.count) > n) || document.getElementById("error").textContent;
+    },
+    seen,
+    { timeout: INFERENCE_TIMEOUT },
+  );
+  assert.equal(await page.textContent("#error"), "");
+  assert.equal(await page.getAttribute("#json", "data-tracked"), "true", "the frames went through track, not predict");
+  const response = JSON.parse(await page.textContent("#json"));
+  const ids = response.images.map((im) => im.results.map((r) => r.track_id));
+  log(`tracked video: ${response.images.length} frames, track ids ${JSON.stringify(ids)}`);
+  assert.ok(response.images.length >= 3, `${response.images.length} frames`);
+  for (const [i, frame] of ids.entries()) {
+    assert.ok(frame.length > 0, `frame ${i}: nothing tracked`);
+    for (const id of frame) assert.ok(Number.isInteger(id) && id >= 1, `frame ${i}: track_id ${id}`);
+  }
+  // The sliding shapes keep their IDs: each ID of the last frame was there in the first.
+  for (const id of ids.at(-1)) assert.ok(ids[0].includes(id), `track_id ${id} is new in the last frame (first: ${ids[0]})`);
+  await screenshot(page, "video-tracked");
+  // Off again: the same video is predicted, without IDs.
+  await page.uncheck("#track");
+  const again = await responseCount(page);
+  await page.click("#video-start");
+  await page.waitForFunction(
+    (n) => document.getElementById("video-stop").disabled && Number(document.getElementById("json").dataset.count) > n,
+    again,
+    { timeout: INFERENCE_TIMEOUT },
+  );
+  assert.equal(await page.getAttribute("#json", "data-tracked"), "false");
+  const plain = JSON.parse(await page.textContent("#json"));
+  assert.ok(plain.images.every((im) => im.results.every((r) => r.track_id === undefined)), "untracked results carry no track_id");
+  assert.deepEqual(problems, []);
+  await page.close();
+});
+
+test("webcam with the tracking toggle: the live frames go through track (every result has a track_id)", T, async () => {
+  const { page, problems } = await openPage(browser, { context: shared });
+  await loadDemo(page);
+  await page.check("input[name=source][value=webcam]");
+  assert.equal(await page.isVisible("#track"), true, "the tracking toggle shows for the webcam");
+  await page.check("#track");
+  const before = await responseCount(page);
+  await page.click("#webcam-start");
+  await page.waitForFunction(
+    (n) => Number(document.getElementById("json").dataset.count) >= n + 3 || document.getElementById("error").textContent,
+    before,
+    { timeout: INFERENCE_TIMEOUT },
+  );
+  assert.equal(await page.textContent("#error"), "");
+  assert.equal(await page.getAttribute("#json", "data-tracked"), "true");
+  const live = JSON.parse(await page.textContent("#json"));
+  assert.ok(live.images[0].results.every((r) => Number.isInteger(r.track_id)), "a tracked webcam result without an integer track_id");
+  await screenshot(page, "webcam-tracked");
+  await page.click("#webcam-stop");
   assert.deepEqual(problems, []);
   await page.close();
 });
