@@ -58,6 +58,7 @@ async function load({ source, build, threads }) {
   model?.free();
   model = null;
   const loading = LocalModel.load(source);
+  loading.catch(() => {}); // awaited below, after the pool: not an unhandled rejection meanwhile
   try {
     await pool;
   } catch (e) {
