@@ -145,6 +145,11 @@ export async function freeing() {
   };
 }
 
+/** The `metadata.model` a predict of the current worker model reports. */
+export async function modelName() {
+  return (await current.predict(await blobOf("square-640x640.png"))).metadata.model;
+}
+
 /** Frames of the sample image sliding right by `step` px: the same objects, moving. */
 async function slidingFrames(count, step) {
   const img = await bitmapOf("square-640x640.png");
