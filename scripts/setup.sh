@@ -29,12 +29,18 @@ if [ "$have" != "$want" ]; then
   cargo install wasm-bindgen-cli --version "$want"
 fi
 
-# 3. Debian Chromium and its WebDriver for the browser tests (never a downloaded browser).
-if [ ! -x /usr/bin/chromium ] || [ ! -x /usr/bin/chromedriver ]; then
-  say "apt-get install chromium chromium-driver"
+# 3. Debian Chromium and its WebDriver for the browser tests (never a downloaded browser), and
+#    Debian's FFmpeg (`ffmpeg`, `ffprobe`): the endpoint decodes video uploads with it
+#    (server/src/video.rs).
+missing=""
+[ -x /usr/bin/chromium ] && [ -x /usr/bin/chromedriver ] || missing="chromium chromium-driver"
+command -v ffmpeg >/dev/null && command -v ffprobe >/dev/null || missing="$missing ffmpeg"
+if [ -n "$missing" ]; then
+  say "apt-get install $missing"
   SUDO=""; [ "$(id -u)" = 0 ] || SUDO=sudo
   $SUDO apt-get update -qq
-  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq chromium chromium-driver >/dev/null
+  # shellcheck disable=SC2086
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq $missing >/dev/null
 fi
 
 # 4. Node packages (pinned by package-lock.json).

@@ -50,6 +50,10 @@ codes! {
     InvalidImage => "invalid_image", 400, "the image cannot be decoded or has an unusable size";
     /// The image is larger than the documented pixel limit.
     ImageTooLarge => "image_too_large", 413, "the image has more pixels (or a longer side) than the documented limit";
+    /// The video cannot be decoded.
+    InvalidVideo => "invalid_video", 400, "the video cannot be decoded (a damaged file, or no video stream)";
+    /// The video is over one of the endpoint's video limits.
+    VideoTooLarge => "video_too_large", 413, "the video has more frames, pixels per frame or seconds than the endpoint's limit (the message names it)";
     // The model.
     /// The bytes are not a readable ONNX model.
     InvalidModel => "invalid_model", 500, "the bytes are not a readable ONNX model";
@@ -93,8 +97,8 @@ codes! {
     InvalidMultipart => "invalid_multipart", 400, "the body is not a well-formed multipart/form-data form";
     /// 400: the body could not be read (the client went away).
     InvalidBody => "invalid_body", 400, "the request body could not be read";
-    /// 415: a video upload to an endpoint that does not decode video.
-    VideoNotSupported => "video_not_supported", 415, "a video upload to an endpoint that does not decode video";
+    /// 415: a video upload to an endpoint that does not decode video (no FFmpeg).
+    VideoNotSupported => "video_not_supported", 415, "a video upload to an endpoint that does not decode video (`yolo-wasm serve` without FFmpeg)";
     /// 429: over the rate limit.
     RateLimited => "rate_limited", 429, "over the key's (or address's) rate limit; see `retryAfterSeconds`";
     /// 500-class failure of the server without a more precise code.

@@ -96,14 +96,15 @@ async fn argument_file_and_model_errors() {
         post(&s.url, None, form(Some("https://hub.ultralytics.com/models/no-such-model"), Some(tiny_png()), &[])).await;
     assert_eq!(status, StatusCode::NOT_FOUND);
     assert_error(&body, "model_not_found", None);
+    // Videos (by extension or content type) go to FFmpeg: bytes that are no video are 400.
     let video = ("clip.mp4", vec![0u8; 64], "application/octet-stream");
     let (status, _, body) = post(&s.url, None, form(Some(MODEL_URL), Some(video), &[])).await;
-    assert_eq!(status, StatusCode::UNSUPPORTED_MEDIA_TYPE);
-    assert_error(&body, "video_not_supported", None);
-    assert!(body["error"].as_str().unwrap().contains("video"), "{body}");
+    assert_eq!(status, StatusCode::BAD_REQUEST, "{body}");
+    assert_error(&body, "invalid_video", None);
     let video = ("blob", vec![0u8; 64], "video/webm");
-    let (status, _, _) = post(&s.url, None, form(Some(MODEL_URL), Some(video), &[])).await;
-    assert_eq!(status, StatusCode::UNSUPPORTED_MEDIA_TYPE);
+    let (status, _, body) = post(&s.url, None, form(Some(MODEL_URL), Some(video), &[])).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    assert_error(&body, "invalid_video", None);
     // Not multipart at all.
     let res = client().post(&s.url).body("{}").header("content-type", "application/json").send().await.unwrap();
     assert_eq!(res.status(), StatusCode::BAD_REQUEST);

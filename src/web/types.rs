@@ -52,6 +52,24 @@ export interface Prediction {
   box?: RectBox | ObbBox;
   segments?: Segments;
   keypoints?: Keypoints;
+  /** Track ID (tracked results only: `LocalModel.track`, `Tracker.update`, the endpoint's `track=true`). */
+  track_id?: number;
+}
+
+/** ByteTrack settings; names and defaults as Ultralytics' `bytetrack.yaml`. */
+export interface TrackerOptions {
+  /** First-stage threshold: detections scoring at least this are matched first (0.25). */
+  track_high_thresh?: number;
+  /** Detections above this (and below the high threshold) are matched second (0.1). */
+  track_low_thresh?: number;
+  /** An unmatched detection scoring at least this starts a track (0.25). */
+  new_track_thresh?: number;
+  /** Frames a lost track is kept to be found again (30). */
+  track_buffer?: number;
+  /** Largest fused cost of a first-stage match (0.8). */
+  match_thresh?: number;
+  /** Weigh IoU by the detection score in the first stage (true). */
+  fuse_score?: boolean;
 }
 
 /** Milliseconds per stage. */
@@ -87,7 +105,7 @@ export type YoloErrorCode =
   // HTTP answers of the HUB API and of `yolo-wasm serve` (the server's own code is kept):
   | "unauthorized" | "forbidden" | "model_forbidden" | "not_found" | "model_not_found"
   | "method_not_allowed" | "request_timeout" | "payload_too_large" | "missing_file"
-  | "invalid_multipart" | "invalid_body" | "video_not_supported" | "rate_limited"
+  | "invalid_multipart" | "invalid_body" | "video_not_supported" | "invalid_video" | "video_too_large" | "rate_limited"
   | "server_error" | "unavailable" | "server_busy";
 
 /** `new HubClient(options)`. */
@@ -174,6 +192,15 @@ export interface LocalModel {
    * work (`invalid_argument` naming the field). Rejects with a `YoloError`.
    */
   predict(source: ImageSource, options?: PredictOptions): Promise<HubResponse>;
+  /**
+   * Predicts the next frame of a video or stream and tracks it with this model's own tracker
+   * (Ultralytics' `model.track(persist=True)`): results gain `track_id`. `conf` defaults to 0.1.
+   * Call frames in order (await each). Rejects with a `YoloError` (`invalid_argument` for a
+   * classification model).
+   */
+  track(source: ImageSource, options?: PredictOptions): Promise<HubResponse>;
+  /** Starts this model's tracking over (IDs from 1), optionally with other tracker settings. */
+  resetTracker(options?: TrackerOptions): void;
 }
 
 /** Every error thrown or rejected by this package. */

@@ -75,6 +75,15 @@ pub struct ServeArgs {
     /// the package's threaded build. Pages then load only same-origin or CORS/CORP resources.
     #[arg(long)]
     pub cross_origin_isolation: bool,
+    /// Most frames of a video upload processed (after `vid_stride`); more: 413 `video_too_large`.
+    #[arg(long, value_name = "N", default_value_t = 3000)]
+    pub video_max_frames: u64,
+    /// Most pixels per video frame (default 3840×2160); more: 413 `video_too_large`.
+    #[arg(long, value_name = "N", default_value_t = 3840 * 2160)]
+    pub video_max_pixels: u64,
+    /// Longest video upload in seconds; longer: 413 `video_too_large`.
+    #[arg(long, value_name = "N", default_value_t = 600.0)]
+    pub video_max_seconds: f64,
 }
 
 /// Where models come from.
@@ -123,6 +132,8 @@ pub struct Config {
     pub mounts: Vec<Mount>,
     /// Static files carry the cross-origin isolation headers.
     pub cross_origin_isolation: bool,
+    /// Limits of video uploads.
+    pub video: crate::video::VideoLimits,
     /// Notes for the operator (e.g. an ignored flag), printed on stderr at start.
     pub notes: Vec<String>,
 }
@@ -210,6 +221,7 @@ impl ServeArgs {
             cors_origins,
             mounts,
             cross_origin_isolation: self.cross_origin_isolation,
+            video: video_limits(self.video_max_frames, self.video_max_pixels, self.video_max_seconds)?,
             notes,
         })
     }
@@ -239,6 +251,17 @@ fn seconds(flag: &str, value: f64) -> Result<Option<Duration>, String> {
         return Err(format!("{flag} must be a number of seconds ≥ 0, got {value}"));
     }
     Ok((value > 0.0).then(|| Duration::from_secs_f64(value)))
+}
+
+/// The video limits from their flags: each must be positive.
+fn video_limits(max_frames: u64, max_pixels: u64, max_seconds: f64) -> Result<crate::video::VideoLimits, String> {
+    if max_frames == 0 || max_pixels == 0 {
+        return Err("--video-max-frames and --video-max-pixels must be at least 1".into());
+    }
+    if !max_seconds.is_finite() || max_seconds <= 0.0 {
+        return Err(format!("--video-max-seconds must be a number of seconds > 0, got {max_seconds}"));
+    }
+    Ok(crate::video::VideoLimits { max_frames, max_pixels, max_seconds })
 }
 
 #[cfg(test)]

@@ -1,5 +1,7 @@
 //! The multipart form of a predict request: `model`, `file`, `imgsz`, `conf`, `iou` (the HUB
-//! Inference API's fields). Other fields are ignored, as the HUB ignores what it does not know.
+//! Inference API's fields), and two extensions of ours for video uploads: `vid_stride` (every
+//! n-th frame, Ultralytics' argument; default 1) and `track` (`true`: ByteTrack IDs across the
+//! frames). Other fields are ignored, as the HUB ignores what it does not know.
 
 use super::errors::ApiError;
 use axum::body::{Body, Bytes};
@@ -36,6 +38,31 @@ pub struct PredictForm {
     pub file: Upload,
     /// Validated `imgsz`, `conf`, `iou`.
     pub options: PredictOptions,
+    /// Whether the file is a video (by content type or extension).
+    pub video: bool,
+    /// Process every `vid_stride`-th frame of a video (1–1000; default 1).
+    pub vid_stride: u32,
+    /// Track objects across the frames (`track=true`).
+    pub track: bool,
+}
+
+/// Largest `vid_stride`.
+pub const VID_STRIDE_MAX: u32 = 1000;
+
+/// `vid_stride`: a whole number from 1 to [`VID_STRIDE_MAX`].
+fn vid_stride(text: &str) -> Result<u32, ApiError> {
+    text.trim().parse::<u32>().ok().filter(|v| (1..=VID_STRIDE_MAX).contains(v)).ok_or_else(|| {
+        ApiError::argument("vid_stride", format!("must be an integer from 1 to {VID_STRIDE_MAX}, got {text:?}"))
+    })
+}
+
+/// `track`: `true`/`false` (also `1`/`0`, any case).
+fn boolean(field: &str, text: &str) -> Result<bool, ApiError> {
+    match text.trim().to_ascii_lowercase().as_str() {
+        "true" | "1" => Ok(true),
+        "false" | "0" => Ok(false),
+        _ => Err(ApiError::argument(field, format!("must be true or false, got {text:?}"))),
+    }
 }
 
 fn multipart_error(e: impl std::fmt::Display) -> ApiError {
@@ -77,6 +104,7 @@ pub async fn parse(parts: Parts, body: Bytes) -> Result<PredictForm, ApiError> {
     })?;
     let (mut model, mut file) = (None, None);
     let (mut imgsz, mut conf, mut iou) = (None, None, None);
+    let (mut stride, mut track) = (1, false);
     while let Some(field) = multipart.next_field().await.map_err(multipart_error)? {
         let name = field.name().unwrap_or_default().to_string();
         match name.as_str() {
@@ -89,7 +117,7 @@ pub async fn parse(parts: Parts, body: Bytes) -> Result<PredictForm, ApiError> {
                 let bytes = field.bytes().await.map_err(multipart_error)?;
                 file = Some(Upload { file_name, content_type, bytes });
             }
-            "model" | "imgsz" | "conf" | "iou" => {
+            "model" | "imgsz" | "conf" | "iou" | "vid_stride" | "track" => {
                 let raw = field.bytes().await.map_err(multipart_error)?;
                 if raw.len() > MAX_TEXT {
                     return Err(ApiError::argument(&name, format!("is longer than {MAX_TEXT} bytes")));
@@ -101,6 +129,8 @@ pub async fn parse(parts: Parts, body: Bytes) -> Result<PredictForm, ApiError> {
                     "model" => model = Some(text),
                     "imgsz" => imgsz = Some(number("imgsz", &text)?),
                     "conf" => conf = Some(number("conf", &text)?),
+                    "vid_stride" => stride = vid_stride(&text)?,
+                    "track" => track = boolean("track", &text)?,
                     _ => iou = Some(number("iou", &text)?),
                 }
             }
@@ -113,15 +143,9 @@ pub async fn parse(parts: Parts, body: Bytes) -> Result<PredictForm, ApiError> {
     let file = file.ok_or_else(|| {
         ApiError::new(Code::MissingFile, "Missing `file`: send the image as the multipart field `file`")
     })?;
-    if is_video(&file) {
-        return Err(ApiError::new(
-            Code::VideoNotSupported,
-            "Video uploads are not supported: this server does not decode video. Send single images \
-             (PNG, JPEG, WebP, BMP, TIFF), e.g. frames extracted from the video",
-        ));
-    }
+    let video = is_video(&file);
     let options = PredictOptions::from_raw(imgsz, conf, iou)?;
-    Ok(PredictForm { model, file, options })
+    Ok(PredictForm { model, file, options, video, vid_stride: stride, track })
 }
 
 #[cfg(test)]
@@ -147,5 +171,16 @@ mod tests {
         assert_eq!(e.field.as_deref(), Some("conf"));
         assert!(e.message.contains("0.01 to 1"), "{}", e.message);
         assert_eq!(number("imgsz", " 640 ").unwrap(), 640.0);
+    }
+
+    #[test]
+    fn video_fields_are_checked() {
+        assert_eq!(vid_stride(" 3 ").unwrap(), 3);
+        for bad in ["0", "1001", "1.5", "x"] {
+            assert_eq!(vid_stride(bad).unwrap_err().field.as_deref(), Some("vid_stride"), "{bad}");
+        }
+        assert!(boolean("track", "TRUE").unwrap());
+        assert!(!boolean("track", "0").unwrap());
+        assert_eq!(boolean("track", "yes").unwrap_err().field.as_deref(), Some("track"));
     }
 }

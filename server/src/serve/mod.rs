@@ -17,6 +17,7 @@ pub mod models;
 pub mod predict;
 pub mod rate_limit;
 pub mod static_files;
+pub mod video_job;
 
 pub use config::{Config, ModelSource, ServeArgs};
 
@@ -70,6 +71,10 @@ pub struct AppState {
     pub started: Instant,
     /// Whether `/www` is mounted (`GET /` redirects there).
     pub www: bool,
+    /// Limits of video uploads.
+    pub video: crate::video::VideoLimits,
+    /// Whether `ffmpeg` and `ffprobe` were found at start (else videos get 415).
+    pub video_decoder: bool,
 }
 
 /// Counters of the inference jobs (observable by tests and tools).
@@ -131,6 +136,8 @@ impl Server {
             jobs: JobStats::default(),
             started: Instant::now(),
             www: config.mounts.iter().any(|m| m.prefix == "/www"),
+            video: config.video,
+            video_decoder: crate::video::available(),
         });
         let router = router(state.clone(), &config.cors_origins, &config.mounts, config.cross_origin_isolation);
         let limits =

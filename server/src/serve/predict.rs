@@ -3,7 +3,9 @@
 //! Order of checks: API key (401) → rate limit (429) → body size (413), buffer budget (503) and
 //! body read time (408) → form (400, 415) → key's models (403) → model exists (404) → a place in
 //! the queue (503) → wait for a slot, load, decode, infer within `--timeout-s` of the body's end
-//! (500, 400, 413, 504).
+//! (500, 400, 413, 504). A video (by type or extension) is decoded and inferred frame by frame
+//! ([`super::video_job`]) under the same slot, timeout and cancellation; it counts once against
+//! the rate limit, as the HUB counts a call.
 //!
 //! Work is skipped once its answer can no longer be sent: when the client goes away (hyper drops
 //! the handler, whose drop guard cancels the job) or the deadline passes, the job stops waiting
@@ -192,9 +194,19 @@ async fn execute(job: Job, waiting: Waiting, cancel: CancellationToken) -> Resul
     }
     let work = tokio::task::spawn_blocking(move || {
         let _ticket = ticket;
-        let PredictForm { file, options, .. } = form;
+        let PredictForm { file, options, video, vid_stride, track, .. } = form;
         if cancel.is_cancelled() {
             return Err(skipped(&state, &request_id, "before decoding"));
+        }
+        if video {
+            let req = super::video_job::VideoRequest { file, options, vid_stride, track, cancel: &cancel };
+            return super::video_job::run(
+                &state,
+                &yolo,
+                req,
+                move || drop(reservation),
+                |stage| skipped(&state, &request_id, stage),
+            );
         }
         let decoded = crate::decode::decode_pixels(&file.bytes, "file")?;
         state.jobs.decoded.fetch_add(1, Ordering::Relaxed);
@@ -205,7 +217,11 @@ async fn execute(job: Job, waiting: Waiting, cancel: CancellationToken) -> Resul
             return Err(skipped(&state, &request_id, "before inference"));
         }
         state.jobs.inferences.fetch_add(1, Ordering::Relaxed);
-        let image = yolo.predict(&decoded.pixels()?, &options)?;
+        let mut image = yolo.predict(&decoded.pixels()?, &options)?;
+        if track {
+            // An image is a one-frame video: its detections get IDs from 1.
+            image = yolo_wasm::track::Tracker::new(yolo_wasm::track::TrackerOptions::default()).update(image)?;
+        }
         Ok(yolo.response(vec![image]))
     });
     match work.await {
