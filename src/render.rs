@@ -204,7 +204,15 @@ mod tests {
     use crate::schema::{Keypoints, RectBox, Segments, Speed};
 
     fn pred(class: u32, bbox: Option<BoxCoords>) -> Prediction {
-        Prediction { bbox, class, confidence: 0.875, keypoints: None, name: "circle".into(), segments: None, track_id: None }
+        Prediction {
+            bbox,
+            class,
+            confidence: 0.875,
+            keypoints: None,
+            name: "circle".into(),
+            segments: None,
+            track_id: None,
+        }
     }
 
     fn result(results: Vec<Prediction>) -> ImageResult {

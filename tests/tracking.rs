@@ -55,3 +55,27 @@ fn reset_starts_ids_again_and_classification_results_are_refused() {
     assert_eq!(err.code().as_str(), "invalid_argument");
     assert_eq!(tracker.frames(), 1, "a refused frame does not count");
 }
+
+#[test]
+fn model_and_tracker_on_the_gif_frames_equal_ultralytics_track() {
+    use yolo_wasm::{Pixels, PredictOptions, YoloModel};
+    let case =
+        video_cases().into_iter().find(|c| c.kind == "track" && c.video.ends_with(".gif")).expect("a GIF track case");
+    let bytes = std::fs::read(common::fixture(&format!("videos/{}", case.video))).expect("video");
+    let frames = common::gif_frames(&bytes, usize::MAX);
+    assert_eq!(frames.len(), case.frames);
+    let onnx = std::fs::read(common::fixture(&format!("models/{}", case.model))).expect("model");
+    let model = YoloModel::load(&onnx, case.model.clone()).expect("model loads");
+    let opts = PredictOptions::from_raw(None, Some(case.conf), Some(case.iou)).expect("options");
+    let mut tracker = Tracker::new(TrackerOptions::default());
+    let images = frames
+        .iter()
+        .map(|f| {
+            let px = Pixels::new(f.width(), f.height(), 4, f.as_raw()).expect("pixels");
+            tracker.update(model.predict(&px, &opts).expect("predict")).expect("track")
+        })
+        .collect();
+    let ours = model.response(images);
+    let t = compare_tracked(&ours, &video_golden(&case), &case.case).unwrap();
+    eprintln!("{}: decoded in Rust, {} frames, {} IDs compared, {}", case.case, t.frames, t.ids_compared, t.errors);
+}

@@ -48,6 +48,8 @@ mod draw_tests;
 mod limits;
 #[path = "web/tasks.rs"]
 mod tasks;
+#[path = "web/tracking.rs"]
+mod tracking;
 
 async fn load(bytes: &[u8]) -> Result<LocalModel, JsValue> {
     LocalModel::from_source(Uint8Array::from(bytes).into()).await

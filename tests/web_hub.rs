@@ -12,7 +12,7 @@ use wasm_bindgen_futures::JsFuture;
 use wasm_bindgen_test::*;
 use web_sys::{AbortController, Blob, BlobPropertyBag};
 use yolo_wasm::schema::Response;
-use yolo_wasm::web::{HubClient, LocalModel};
+use yolo_wasm::web::{HubClient, LocalModel, Tracker};
 
 wasm_bindgen_test_configure!(run_in_browser);
 
@@ -118,6 +118,32 @@ async fn remote_equals_local() {
     let v = JsFuture::from(local.predict(data.into(), None)).await.unwrap();
     let b: Response = serde_wasm_bindgen::from_value(v).unwrap();
     common::compare(&a.images[0].results, &b.images[0].results, "ImageData as PNG").unwrap_or_else(|m| panic!("{m}"));
+}
+
+/// A video file is sent as it is; the endpoint answers every frame and the client checks the
+/// N-frame answer. Each frame equals Ultralytics' `predict` on the same video, and the package's
+/// `Tracker` over that answer gives Ultralytics' `model.track` IDs.
+#[wasm_bindgen_test]
+async fn a_video_upload_answers_every_frame_and_tracks_like_ultralytics() {
+    const VIDEO: &[u8] = include_bytes!("fixtures/videos/shapes-cross.mp4");
+    let golden = |text: &str| serde_json::from_str::<Response>(text).unwrap();
+    let want =
+        golden(include_str!("fixtures/golden/video/predict__yolo11n-shapes__shapes-cross.mp4__c0.25_i0.45_v1.json"));
+    let tracked =
+        golden(include_str!("fixtures/golden/video/track__yolo11n-shapes__shapes-cross.mp4__c0.25_i0.45_v1.json"));
+    let hub = client(KEY, &server(), None);
+    let ours = remote(&hub, blob(VIDEO, "video/mp4").into(), opts(MODEL_URL)).await.unwrap();
+    assert_eq!(ours.images.len(), 48);
+    assert_eq!(ours.metadata.image_count, 48);
+    for (f, (a, b)) in ours.images.iter().zip(&want.images).enumerate() {
+        common::compare(&a.results, &b.results, &format!("video frame {f}")).unwrap_or_else(|m| panic!("{m}"));
+    }
+    let js = serde::Serialize::serialize(&ours, &serde_wasm_bindgen::Serializer::new().serialize_maps_as_objects(true))
+        .unwrap();
+    let mut tracker = Tracker::new(None).unwrap();
+    let ids: Response = serde_wasm_bindgen::from_value(tracker.update(js).unwrap()).unwrap();
+    let t = common::compare_tracked(&ids, &tracked, "remote video tracked").unwrap_or_else(|m| panic!("{m}"));
+    console_log!("remote video: {} frames, {} IDs compared, {}", t.frames, t.ids_compared, t.errors);
 }
 
 /// The endpoint's own codes (sent in its JSON bodies) reach JS as sent.

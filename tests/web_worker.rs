@@ -17,6 +17,9 @@ use yolo_wasm::web::{draw, LocalModel};
 
 wasm_bindgen_test_configure!(run_in_dedicated_worker);
 
+#[path = "web/tracking.rs"]
+mod tracking;
+
 const YOLO11N: &[u8] = include_bytes!("fixtures/models/yolo11n-shapes.onnx");
 const SQUARE: &[u8] = include_bytes!("fixtures/images/square-640x640.png");
 const PORTRAIT: &[u8] = include_bytes!("fixtures/images/portrait-360x720.png");

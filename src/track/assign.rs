@@ -70,7 +70,11 @@ pub struct Assignment {
 /// `lap.lapjv(cost, extend_cost=True, cost_limit=thresh)` on a `rows × cols` row-major matrix.
 pub fn linear_assignment(cost: &[f32], rows: usize, cols: usize, thresh: f32) -> Assignment {
     if rows == 0 || cols == 0 {
-        return Assignment { matches: vec![], unmatched_rows: (0..rows).collect(), unmatched_cols: (0..cols).collect() };
+        return Assignment {
+            matches: vec![],
+            unmatched_rows: (0..rows).collect(),
+            unmatched_cols: (0..cols).collect(),
+        };
     }
     let n = rows + cols;
     let half = (thresh as f64 / 2.0 * SCALE).round() as i64;

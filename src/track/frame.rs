@@ -32,7 +32,10 @@ pub fn detections(image: &ImageResult) -> Result<Vec<Detection>> {
                 }
             };
             if !xywh.iter().all(|v| v.is_finite()) || !p.confidence.is_finite() {
-                return Err(Error::invalid_argument("results", format!("result {index} has a non-finite box or confidence")));
+                return Err(Error::invalid_argument(
+                    "results",
+                    format!("result {index} has a non-finite box or confidence"),
+                ));
             }
             Ok(Detection { xywh, angle, score: p.confidence as f32, class: p.class, index })
         })
@@ -107,7 +110,16 @@ mod tests {
     fn obb_corners_give_back_their_centre_size_and_angle() {
         let r = RotatedBox { cx: 100.0, cy: 50.0, w: 40.0, h: 10.0, angle: 0.7 };
         let c = r.corners().map(|p| p.map(f64::from));
-        let b = ObbBox { x1: c[0][0], y1: c[0][1], x2: c[1][0], y2: c[1][1], x3: c[2][0], y3: c[2][1], x4: c[3][0], y4: c[3][1] };
+        let b = ObbBox {
+            x1: c[0][0],
+            y1: c[0][1],
+            x2: c[1][0],
+            y2: c[1][1],
+            x3: c[2][0],
+            y3: c[2][1],
+            x4: c[3][0],
+            y4: c[3][1],
+        };
         let (xywh, angle) = obb_xywhr(&b);
         for (got, want) in xywh.iter().zip([100.0, 50.0, 40.0, 10.0]) {
             assert!((got - want).abs() < 1e-3, "{xywh:?}");

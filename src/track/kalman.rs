@@ -4,6 +4,9 @@
 //! as NumPy computes it; the gain solves the 4×4 innovation system by Cholesky (it is symmetric
 //! positive definite), which equals NumPy's `solve` to float rounding.
 
+// Small fixed-size linear algebra reads best with indices.
+#![allow(clippy::needless_range_loop)]
+
 /// State size: `(cx, cy, a, h)` and their velocities.
 const N: usize = 8;
 const W_POS: f64 = 1.0 / 20.0;

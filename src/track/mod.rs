@@ -92,7 +92,8 @@ impl Tracker {
         for &i in &pool {
             arena[i].predict();
         }
-        let (mut activated, mut refind, mut lost_now, mut removed_now) = (Ids::new(), Ids::new(), Ids::new(), Ids::new());
+        let (mut activated, mut refind, mut lost_now, mut removed_now) =
+            (Ids::new(), Ids::new(), Ids::new(), Ids::new());
 
         // First association: confirmed + lost tracks with the high detections.
         let a = self.assign(&arena, &pool, &high, o.fuse_score, o.match_thresh);
@@ -100,7 +101,8 @@ impl Tracker {
             self.apply_match(&mut arena, pool[t], high[d], &mut activated, &mut refind);
         }
         // Second: the tracks still unmatched (and tracked last frame) with the low detections.
-        let rest: Ids = a.unmatched_rows.iter().map(|&t| pool[t]).filter(|&i| arena[i].state == State::Tracked).collect();
+        let rest: Ids =
+            a.unmatched_rows.iter().map(|&t| pool[t]).filter(|&i| arena[i].state == State::Tracked).collect();
         let unmatched: Ids = if !rest.is_empty() && !low.is_empty() {
             let b = self.assign(&arena, &rest, &low, false, 0.5);
             for &(t, d) in &b.matches {
@@ -174,7 +176,16 @@ impl Tracker {
 
     /// The end of a frame: the new tracked and lost lists (`merge_track_pools`).
     #[allow(clippy::too_many_arguments)]
-    fn merge(&mut self, arena: Vec<Track>, tracked: Ids, lost: Ids, activated: Ids, refind: Ids, lost_now: Ids, removed_now: Ids) {
+    fn merge(
+        &mut self,
+        arena: Vec<Track>,
+        tracked: Ids,
+        lost: Ids,
+        activated: Ids,
+        refind: Ids,
+        lost_now: Ids,
+        removed_now: Ids,
+    ) {
         let still: Ids = tracked.into_iter().filter(|&i| arena[i].state == State::Tracked).collect();
         let tracked = joint(&arena, &joint(&arena, &still, &activated), &refind);
         let mut lost = sub(&arena, &lost, tracked.iter().map(|&i| arena[i].id));

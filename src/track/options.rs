@@ -59,7 +59,12 @@ impl TrackerOptions {
         let track_buffer = match raw.track_buffer {
             None => d.track_buffer,
             Some(v) if v.fract() == 0.0 && (0.0..=100_000.0).contains(&v) => v as u32,
-            Some(v) => return Err(Error::invalid_argument("track_buffer", format!("must be a whole number of frames from 0 to 100000, got {v}"))),
+            Some(v) => {
+                return Err(Error::invalid_argument(
+                    "track_buffer",
+                    format!("must be a whole number of frames from 0 to 100000, got {v}"),
+                ))
+            }
         };
         let opts = TrackerOptions {
             track_high_thresh: unit("track_high_thresh", raw.track_high_thresh, d.track_high_thresh)?,
@@ -72,7 +77,10 @@ impl TrackerOptions {
         if opts.track_low_thresh > opts.track_high_thresh {
             return Err(Error::invalid_argument(
                 "track_low_thresh",
-                format!("must not exceed track_high_thresh ({}), got {}", opts.track_high_thresh, opts.track_low_thresh),
+                format!(
+                    "must not exceed track_high_thresh ({}), got {}",
+                    opts.track_high_thresh, opts.track_low_thresh
+                ),
             ));
         }
         Ok(opts)
@@ -87,10 +95,16 @@ mod tests {
     fn defaults_are_bytetrack_yaml_and_bad_values_name_their_field() {
         assert_eq!(TrackerOptions::from_raw(RawTrackerOptions::default()).unwrap(), TrackerOptions::default());
         let bad = RawTrackerOptions { match_thresh: Some(1.5), ..Default::default() };
-        assert!(matches!(TrackerOptions::from_raw(bad), Err(Error::InvalidArgument { field, .. }) if field == "match_thresh"));
+        assert!(
+            matches!(TrackerOptions::from_raw(bad), Err(Error::InvalidArgument { field, .. }) if field == "match_thresh")
+        );
         let bad = RawTrackerOptions { track_buffer: Some(2.5), ..Default::default() };
-        assert!(matches!(TrackerOptions::from_raw(bad), Err(Error::InvalidArgument { field, .. }) if field == "track_buffer"));
+        assert!(
+            matches!(TrackerOptions::from_raw(bad), Err(Error::InvalidArgument { field, .. }) if field == "track_buffer")
+        );
         let bad = RawTrackerOptions { track_low_thresh: Some(0.5), ..Default::default() };
-        assert!(matches!(TrackerOptions::from_raw(bad), Err(Error::InvalidArgument { field, .. }) if field == "track_low_thresh"));
+        assert!(
+            matches!(TrackerOptions::from_raw(bad), Err(Error::InvalidArgument { field, .. }) if field == "track_low_thresh")
+        );
     }
 }

@@ -1,10 +1,13 @@
 //! `LocalModel`: an ONNX export run in the browser, answering in the HUB JSON.
 
 use super::errors::to_js;
-use super::{guard, js_options, loader, source};
+use super::{guard, js_options, loader, source, tracking};
 use crate::pipeline::preprocess::Pixels;
 use crate::pipeline::YoloModel;
+use crate::track::Tracker;
 use serde::Serialize;
+use std::cell::RefCell;
+use std::rc::Rc;
 use std::sync::Arc;
 use wasm_bindgen::prelude::*;
 
@@ -21,6 +24,8 @@ pub(super) fn to_value<T: Serialize>(v: &T) -> Result<JsValue, JsValue> {
 #[wasm_bindgen]
 pub struct LocalModel {
     inner: Arc<YoloModel>,
+    /// The tracker of `track()` (persists across calls, like Ultralytics' `persist=True`).
+    tracker: Rc<RefCell<Tracker>>,
 }
 
 #[wasm_bindgen]
@@ -45,12 +50,50 @@ impl LocalModel {
     /// (Declared for TypeScript in `types.rs`, where `options` can be marked optional.)
     #[wasm_bindgen(skip_typescript)]
     pub fn predict(&self, source: JsValue, options: Option<JsValue>) -> js_sys::Promise {
-        let model = self.inner.clone();
         let options = js_options::parse(&options.unwrap_or(JsValue::UNDEFINED));
+        self.run(source, options, None)
+    }
+
+    /// Predicts the next frame of a video or stream and tracks it with this model's tracker:
+    /// results gain `track_id` (as Ultralytics' `model.track(persist=True)`). `conf` defaults to
+    /// 0.1. Classification models have no boxes to track (`invalid_argument`).
+    #[wasm_bindgen(skip_typescript)]
+    pub fn track(&self, source: JsValue, options: Option<JsValue>) -> js_sys::Promise {
+        let options = tracking::track_options(&options.unwrap_or(JsValue::UNDEFINED));
+        self.run(source, options, Some(self.tracker.clone()))
+    }
+
+    /// Starts this model's tracking over (IDs from 1), with `bytetrack.yaml`'s settings or
+    /// those given. Throws `invalid_argument` for a bad setting (the tracker is then unchanged).
+    #[wasm_bindgen(js_name = resetTracker, skip_typescript)]
+    pub fn reset_tracker(&self, options: Option<JsValue>) -> Result<(), JsValue> {
+        guard::check()?;
+        let options = tracking::tracker_options(&options.unwrap_or(JsValue::UNDEFINED)).map_err(to_js)?;
+        *self.tracker.borrow_mut() = Tracker::new(options);
+        Ok(())
+    }
+}
+
+impl LocalModel {
+    /// Decodes, infers (on the pool in the threaded build) and, with a tracker, tracks one frame.
+    fn run(
+        &self,
+        source: JsValue,
+        options: crate::Result<crate::PredictOptions>,
+        tracker: Option<Rc<RefCell<Tracker>>>,
+    ) -> js_sys::Promise {
+        let model = self.inner.clone();
+        let tracking = tracker.is_some();
         guard::promise(async move {
             let options = options.map_err(to_js)?;
+            if tracking && model.info().task == crate::Task::Classify {
+                return Err(to_js(crate::Error::invalid_argument(
+                    "model",
+                    "a classification model has no boxes to track",
+                )));
+            }
             let rgba = source::pixels(&source).await.map_err(to_js)?;
-            let response = heavy(true, move || {
+            let mut response = heavy(true, move || {
                 let px = Pixels::new(rgba.width, rgba.height, 4, &rgba.data)?;
                 let image = model.predict(&px, &options)?;
                 Ok(model.response(vec![image]))
@@ -58,6 +101,10 @@ impl LocalModel {
             .await
             .and_then(|r: crate::Result<_>| r)
             .map_err(to_js)?;
+            if let Some(t) = tracker {
+                // Frames are tracked in the order their inferences finish.
+                response = tracking::track_response(&mut t.borrow_mut(), response).map_err(to_js)?;
+            }
             to_value(&response)
         })
     }
@@ -91,6 +138,6 @@ impl LocalModel {
         // never runs tract while pool threads may hold tract's locks); while the pool is still
         // starting (no pool thread runs tract yet) it runs here, overlapping the start.
         let model = heavy(false, move || YoloModel::load(&bytes, name)).await.and_then(|r| r).map_err(to_js)?;
-        Ok(LocalModel { inner: Arc::new(model) })
+        Ok(LocalModel { inner: Arc::new(model), tracker: Rc::new(RefCell::new(Tracker::new(Default::default()))) })
     }
 }

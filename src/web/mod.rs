@@ -13,11 +13,13 @@ mod loader;
 #[cfg(feature = "threads")]
 mod pool;
 mod source;
+mod tracking;
 mod types;
 
 pub use bindings::LocalModel;
 pub use draw::draw;
 pub use hub_client::HubClient;
+pub use tracking::Tracker;
 /// The threaded build: wasm-bindgen-rayon's `initThreadPool`, linked so that the pool's
 /// coordinator worker can call it (the package's own `initThreadPool` is `pool::start`).
 #[cfg(feature = "threads")]

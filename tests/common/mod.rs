@@ -318,7 +318,8 @@ pub fn video_cases() -> Vec<VideoCase> {
 
 /// The golden response of a video case (one `images[]` entry per frame).
 pub fn video_golden(case: &VideoCase) -> Response {
-    let text = std::fs::read_to_string(fixture(&format!("golden/video/{}.json", case.case))).expect("video golden file");
+    let text =
+        std::fs::read_to_string(fixture(&format!("golden/video/{}.json", case.case))).expect("video golden file");
     serde_json::from_str(&text).expect("video golden JSON")
 }
 
@@ -354,11 +355,20 @@ pub fn compare_tracked(ours: &Response, theirs: &Response, what: &str) -> Result
             return Err(format!("{what}: frame {f}: track IDs {:?}, Ultralytics has {:?}", ids(a), ids(b)));
         }
         for (i, (pa, pb)) in a.results.iter().zip(&b.results).enumerate() {
-            let e = compare(std::slice::from_ref(pa), std::slice::from_ref(pb), &format!("{what}: frame {f} result {i}"))?;
+            let e =
+                compare(std::slice::from_ref(pa), std::slice::from_ref(pb), &format!("{what}: frame {f} result {i}"))?;
             total.errors.merge(&e);
             total.ids_compared += usize::from(pa.track_id.is_some());
         }
         total.frames += 1;
     }
     Ok(total)
+}
+
+/// The frames of a fixture GIF as RGBA (each frame composed onto the canvas, as FFmpeg and
+/// OpenCV give them), at most `max` of them.
+pub fn gif_frames(bytes: &[u8], max: usize) -> Vec<image::RgbaImage> {
+    use image::AnimationDecoder;
+    let decoder = image::codecs::gif::GifDecoder::new(std::io::Cursor::new(bytes)).expect("GIF header");
+    decoder.into_frames().take(max).map(|f| f.expect("GIF frame").into_buffer()).collect()
 }
