@@ -18,6 +18,12 @@ fn content_type(video: &str) -> &'static str {
         Some("mp4") => "video/mp4",
         Some("avi") => "video/x-msvideo",
         Some("gif") => "image/gif",
+        Some("webm") => "video/webm",
+        Some("mkv") => "video/x-matroska",
+        Some("mov") => "video/quicktime",
+        Some("ts") => "video/mp2t",
+        Some("mpg" | "mpeg") => "video/mpeg",
+        Some("wmv") => "video/x-ms-wmv",
         _ => "application/octet-stream",
     }
 }
@@ -40,14 +46,20 @@ async fn post_case(url: &str, case: &VideoCase) -> (StatusCode, serde_json::Valu
 async fn every_frame_equals_ultralytics_predict_on_the_same_video() {
     let s = start(&["--timeout-s", "0"]).await;
     let cases: Vec<_> = video_cases().into_iter().filter(|c| c.kind == "predict" && c.conf == 0.25).collect();
-    assert!(cases.len() >= 4, "{} predict cases", cases.len());
+    // mp4, mp4 with a stride, avi, gif, and the other HUB containers (webm mkv mov m4v ts mpg mpeg wmv asf).
+    assert!(cases.len() >= 13, "{} predict cases", cases.len());
     for case in cases {
         let (status, body) = post_case(&s.url, &case).await;
         assert_eq!(status, StatusCode::OK, "{}: {body}", case.case);
         let ours: Response = serde_json::from_value(body).expect("HUB schema");
         let theirs = video_golden(&case);
-        assert_eq!(ours.images.len(), case.frames, "{}: frames", case.case);
-        assert_eq!(ours.metadata.image_count as usize, case.frames, "{}: imageCount", case.case);
+        // Ultralytics stops at OpenCV's CAP_PROP_FRAME_COUNT / vid_stride. For MPEG program streams
+        // (.mpg) that count is an estimate from the duration, one frame short here (47 of the 48
+        // frames FFmpeg decodes): Ultralytics then skips the last stride. We answer every decoded
+        // frame, so there one more entry comes after the frames compared.
+        let extra = usize::from(case.video.ends_with(".mpg"));
+        assert_eq!(ours.images.len(), case.frames + extra, "{}: frames", case.case);
+        assert_eq!(ours.metadata.image_count as usize, case.frames + extra, "{}: imageCount", case.case);
         let mut worst = Errors::default();
         for (f, (a, b)) in ours.images.iter().zip(&theirs.images).enumerate() {
             assert_eq!(a.shape, b.shape, "{} frame {f}", case.case);
