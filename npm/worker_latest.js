@@ -42,26 +42,23 @@ export class LatestLane {
 
   /** Drops the waiting job, if any, as a newer one would: onDrop(job, true), its promise resolves to `null`. */
   dropWaiting() {
-    const w = this.waiting;
-    this.waiting = null;
-    if (w) {
-      try {
-        this.onDrop(w.job, true);
-      } finally {
-        w.resolve(null);
-      }
-    }
+    this.#takeWaiting(true, (w) => w.resolve(null));
   }
 
   /** Rejects the waiting job (if any) with `error` and calls onDrop for it; the one in flight runs on. */
   clear(error) {
+    this.#takeWaiting(false, (w) => w.reject(error));
+  }
+
+  /** Removes the waiting job, if any: onDrop(job, replaced), then `settle(waiting)` even if onDrop throws. */
+  #takeWaiting(replaced, settle) {
     const w = this.waiting;
     this.waiting = null;
     if (w) {
       try {
-        this.onDrop(w.job, false);
+        this.onDrop(w.job, replaced);
       } finally {
-        w.reject(error);
+        settle(w);
       }
     }
   }

@@ -102,6 +102,22 @@ pub struct ObbBox {
     pub y4: f64,
 }
 
+impl ObbBox {
+    /// The box of four corners `[[x, y]; 4]`, in Ultralytics' corner order.
+    pub fn from_corners(c: [[f64; 2]; 4]) -> Self {
+        ObbBox {
+            x1: c[0][0],
+            x2: c[1][0],
+            x3: c[2][0],
+            x4: c[3][0],
+            y1: c[0][1],
+            y2: c[1][1],
+            y3: c[2][1],
+            y4: c[3][1],
+        }
+    }
+}
+
 /// A polygon as parallel coordinate arrays.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 pub struct Segments {

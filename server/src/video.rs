@@ -184,7 +184,8 @@ pub fn check(info: &VideoInfo, stride: u32, limits: &VideoLimits) -> Result<(), 
 pub struct Frames {
     child: Child,
     stdout: ChildStdout,
-    stderr: std::thread::JoinHandle<Vec<u8>>,
+    /// The thread draining `ffmpeg`'s stderr (joined once, when it failed).
+    stderr: Option<std::thread::JoinHandle<Vec<u8>>>,
     /// Frame width.
     pub width: u32,
     /// Frame height.
@@ -225,7 +226,7 @@ impl Frames {
         Ok(Frames {
             child,
             stdout,
-            stderr,
+            stderr: Some(stderr),
             width: info.width,
             height: info.height,
             max_frames: limits.max_frames,
@@ -275,7 +276,7 @@ impl Frames {
         if status.success() {
             return Ok(());
         }
-        let stderr = std::mem::replace(&mut self.stderr, std::thread::spawn(Vec::new)).join().unwrap_or_default();
+        let stderr = self.stderr.take().and_then(|t| t.join().ok()).unwrap_or_default();
         Err(VideoError::new(Code::InvalidVideo, format!("the video could not be decoded: {}", first_line(&stderr))))
     }
 }

@@ -215,16 +215,7 @@ impl<'a> Head<'a> {
 /// Corners of an oriented box given in input pixels, mapped back (not clipped).
 fn obb_corners(map: &BoxMap, xywh: [f32; 4], angle: f32) -> BoxCoords {
     let c = RotatedBox::new(map.xywh(xywh), angle).corners().map(|p| p.map(|v| round_python(v as f64)));
-    BoxCoords::Obb(ObbBox {
-        x1: c[0][0],
-        x2: c[1][0],
-        x3: c[2][0],
-        x4: c[3][0],
-        y1: c[0][1],
-        y2: c[1][1],
-        y3: c[2][1],
-        y4: c[3][1],
-    })
+    BoxCoords::Obb(ObbBox::from_corners(c))
 }
 
 #[cfg(test)]

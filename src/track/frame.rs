@@ -89,17 +89,7 @@ fn rect_box(b: [f32; 4], w: f32, h: f32) -> BoxCoords {
 }
 
 fn obb_box(r: &RotatedBox) -> BoxCoords {
-    let c = r.corners().map(|p| p.map(|v| round_python(v as f64)));
-    BoxCoords::Obb(ObbBox {
-        x1: c[0][0],
-        y1: c[0][1],
-        x2: c[1][0],
-        y2: c[1][1],
-        x3: c[2][0],
-        y3: c[2][1],
-        x4: c[3][0],
-        y4: c[3][1],
-    })
+    BoxCoords::Obb(ObbBox::from_corners(r.corners().map(|p| p.map(|v| round_python(v as f64)))))
 }
 
 #[cfg(test)]
@@ -109,17 +99,7 @@ mod tests {
     #[test]
     fn obb_corners_give_back_their_centre_size_and_angle() {
         let r = RotatedBox { cx: 100.0, cy: 50.0, w: 40.0, h: 10.0, angle: 0.7 };
-        let c = r.corners().map(|p| p.map(f64::from));
-        let b = ObbBox {
-            x1: c[0][0],
-            y1: c[0][1],
-            x2: c[1][0],
-            y2: c[1][1],
-            x3: c[2][0],
-            y3: c[2][1],
-            x4: c[3][0],
-            y4: c[3][1],
-        };
+        let b = ObbBox::from_corners(r.corners().map(|p| p.map(f64::from)));
         let (xywh, angle) = obb_xywhr(&b);
         for (got, want) in xywh.iter().zip([100.0, 50.0, 40.0, 10.0]) {
             assert!((got - want).abs() < 1e-3, "{xywh:?}");

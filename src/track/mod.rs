@@ -68,6 +68,18 @@ impl Tracker {
     /// Fails only for results that have no boxes (classification), with nothing changed.
     pub fn update(&mut self, image: ImageResult) -> Result<ImageResult> {
         let dets = frame::detections(&image)?;
+        Ok(self.track_frame(image, &dets))
+    }
+
+    /// Tracks consecutive frames (a video's answer), in order. Every frame is read before any is
+    /// tracked, so a frame without boxes fails the call with nothing changed.
+    pub fn update_all(&mut self, images: Vec<ImageResult>) -> Result<Vec<ImageResult>> {
+        let dets = images.iter().map(frame::detections).collect::<Result<Vec<_>>>()?;
+        Ok(images.into_iter().zip(&dets).map(|(image, d)| self.track_frame(image, d)).collect())
+    }
+
+    /// One frame's step, on its already-read detections.
+    fn track_frame(&mut self, image: ImageResult, dets: &[strack::Detection]) -> ImageResult {
         self.frame_id += 1;
         let o = self.options;
         let (n_tracked, n_lost) = (self.tracked.len(), self.lost.len());
@@ -152,7 +164,7 @@ impl Tracker {
         self.merge(arena, tracked_ids, lost_ids, activated, refind, lost_now, removed_now);
         let out: Vec<&Track> = self.tracked.iter().filter(|t| t.is_activated).collect();
         let any_unconfirmed = self.tracked.iter().any(|t| !t.is_activated);
-        Ok(frame::tracked_results(image, &out, any_unconfirmed))
+        frame::tracked_results(image, &out, any_unconfirmed)
     }
 
     /// Matches `rows` (tracks) to `cols` (detections) under `thresh`.

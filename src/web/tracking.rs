@@ -95,8 +95,5 @@ impl Tracker {
 
 /// Tracks every frame of a response; on a refused frame the tracker is left as it was.
 pub fn track_response(tracker: &mut crate::track::Tracker, response: Response) -> Result<Response> {
-    let mut work = tracker.clone();
-    let images = response.images.into_iter().map(|im| work.update(im)).collect::<Result<Vec<_>>>()?;
-    *tracker = work;
-    Ok(Response { images, metadata: response.metadata })
+    Ok(Response { images: tracker.update_all(response.images)?, metadata: response.metadata })
 }

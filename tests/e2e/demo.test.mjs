@@ -54,6 +54,23 @@ async function predictWith(page, action) {
   return JSON.parse(out.json);
 }
 
+/** Clicks "Process video", waits until the run ends with a new response (or an error), asserts
+ *  there is no error and returns the response. */
+async function processVideo(page) {
+  const seen = await responseCount(page);
+  await page.click("#video-start");
+  await page.waitForFunction(
+    (n) => {
+      const done = document.getElementById("video-stop").disabled && !document.getElementById("video-start").disabled;
+      return (done && Number(document.getElementById("json").dataset.count) > n) || document.getElementById("error").textContent;
+    },
+    seen,
+    { timeout: INFERENCE_TIMEOUT },
+  );
+  assert.equal(await page.textContent("#error"), "");
+  return JSON.parse(await page.textContent("#json"));
+}
+
 /** Runs `action` and returns the error message the page shows. */
 async function errorAfter(page, action) {
   const seen = await responseCount(page);
@@ -421,18 +438,7 @@ test("video file: per-frame results with a stride, drawn with `frame`", T, async
   assert.ok(duration > 0.5 && Number.isFinite(duration), `duration ${duration}`);
   await page.fill("#video-fps", "10");
   await page.fill("#video-stride", "5");
-  const seen = await responseCount(page);
-  await page.click("#video-start");
-  await page.waitForFunction(
-    (n) => {
-      const done = document.getElementById("video-stop").disabled && !document.getElementById("video-start").disabled;
-      return (done && Number(document.getElementById("json").dataset.count) > n) || document.getElementById("error").textContent;
-    },
-    seen,
-    { timeout: INFERENCE_TIMEOUT },
-  );
-  assert.equal(await page.textContent("#error"), "");
-  const response = JSON.parse(await page.textContent("#json"));
+  const response = await processVideo(page);
   const expected = Math.ceil(Math.floor(duration * 10 + 1e-6) / 5);
   log(`test video: ${duration.toFixed(3)} s → ${response.images.length} images[] entries`);
   assert.equal(response.images.length, expected, `one images[] entry per 5th frame of ${duration} s at 10 fps`);
@@ -462,19 +468,8 @@ test("video file with the tracking toggle: every frame tracked, integer track_id
   await page.check("#track");
   await page.fill("#video-fps", "10");
   await page.fill("#video-stride", "2");
-  const seen = await responseCount(page);
-  await page.click("#video-start");
-  await page.waitForFunction(
-    (n) => {
-      const done = document.getElementById("video-stop").disabled && !document.getElementById("video-start").disabled;
-      return (done && Number(document.getElementById("json").dataset.count) > n) || document.getElementById("error").textContent;
-    },
-    seen,
-    { timeout: INFERENCE_TIMEOUT },
-  );
-  assert.equal(await page.textContent("#error"), "");
+  const response = await processVideo(page);
   assert.equal(await page.getAttribute("#json", "data-tracked"), "true", "the frames went through track, not predict");
-  const response = JSON.parse(await page.textContent("#json"));
   const ids = response.images.map((im) => im.results.map((r) => r.track_id));
   log(`tracked video: ${response.images.length} frames, track ids ${JSON.stringify(ids)}`);
   assert.ok(response.images.length >= 3, `${response.images.length} frames`);
@@ -492,15 +487,8 @@ test("video file with the tracking toggle: every frame tracked, integer track_id
   await screenshot(page, "video-tracked");
   // Off again: the same video is predicted, without IDs.
   await page.uncheck("#track");
-  const again = await responseCount(page);
-  await page.click("#video-start");
-  await page.waitForFunction(
-    (n) => document.getElementById("video-stop").disabled && Number(document.getElementById("json").dataset.count) > n,
-    again,
-    { timeout: INFERENCE_TIMEOUT },
-  );
+  const plain = await processVideo(page);
   assert.equal(await page.getAttribute("#json", "data-tracked"), "false");
-  const plain = JSON.parse(await page.textContent("#json"));
   assert.ok(plain.images.every((im) => im.results.every((r) => r.track_id === undefined)), "untracked results carry no track_id");
   assert.deepEqual(problems, []);
   await page.close();
