@@ -31,10 +31,12 @@ fi
 
 # 3. Debian Chromium and its WebDriver for the browser tests (never a downloaded browser), and
 #    Debian's FFmpeg (`ffmpeg`, `ffprobe`): the endpoint decodes video uploads with it
-#    (server/src/video.rs).
+#    (server/src/video.rs). Mesa's Vulkan drivers give lavapipe, the software Vulkan device the
+#    native WebGPU kernel tests run on (src/gpu/, DESIGN.md "WebGPU").
 missing=""
 [ -x /usr/bin/chromium ] && [ -x /usr/bin/chromedriver ] || missing="chromium chromium-driver"
 command -v ffmpeg >/dev/null && command -v ffprobe >/dev/null || missing="$missing ffmpeg"
+ls /usr/share/vulkan/icd.d/lvp_icd.*.json >/dev/null 2>&1 || missing="$missing mesa-vulkan-drivers"
 if [ -n "$missing" ]; then
   say "apt-get install $missing"
   SUDO=""; [ "$(id -u)" = 0 ] || SUDO=sudo

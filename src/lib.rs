@@ -18,6 +18,7 @@
 
 pub mod codes;
 pub mod error;
+pub mod gpu;
 pub mod hub;
 pub mod limits;
 pub mod model;

@@ -272,6 +272,28 @@ impl Session {
         Ok(plan)
     }
 
+    /// The graph for an `h × w` input, typed and decluttered but not optimised for the CPU: what
+    /// the WebGPU executor lowers (src/gpu/lower.rs).
+    pub fn decluttered(&self, h: u32, w: u32) -> Result<TypedModel> {
+        let fact = InferenceFact::dt_shape(f32::datum_type(), tvec!(1, 3, h as usize, w as usize));
+        let what = format!("cannot prepare the graph for a {h}×{w} input");
+        let model = tract_guarded(&what, || {
+            self.model
+                .clone()
+                .with_input_fact(0, fact)
+                .and_then(|m| m.into_typed())
+                .and_then(|m| m.into_decluttered())
+                .map_err(|e| invalid(format!("{what}: {e:#}")))
+        })?;
+        check_tensor_sizes(&model, h, w)?;
+        Ok(model)
+    }
+
+    /// The input size of a static export (`None` for a dynamic one).
+    pub fn fixed_input(&self) -> Option<(u32, u32)> {
+        self.fixed_input
+    }
+
     /// Runs the network on a `[1, 3, h, w]` tensor and returns its outputs in graph order.
     pub fn run(&self, h: u32, w: u32, input: Vec<f32>) -> Result<Vec<Output>> {
         let plan = self.plan(h, w)?;

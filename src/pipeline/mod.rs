@@ -27,6 +27,21 @@ use web_time::Instant;
 /// Version of tract this build pins (kept equal to Cargo.toml's `=` requirement by a test).
 pub const TRACT_VERSION: &str = "0.23.9";
 
+/// A network input made by [`YoloModel::prepare`], for [`YoloModel::finish`].
+#[derive(Debug, Clone)]
+pub struct Prepared {
+    /// Input height.
+    pub input_h: u32,
+    /// Input width.
+    pub input_w: u32,
+    /// The `[1, 3, input_h, input_w]` tensor, row-major.
+    pub tensor: Vec<f32>,
+    letterbox: Option<Letterbox>,
+    image: (u32, u32),
+    started: Instant,
+    ready: Instant,
+}
+
 /// A loaded YOLO model: its metadata and its tract session.
 #[derive(Debug)]
 pub struct YoloModel {
@@ -90,33 +105,78 @@ impl YoloModel {
 
     /// Predicts one image.
     pub fn predict(&self, px: &Pixels, opts: &PredictOptions) -> Result<ImageResult> {
+        let input = self.prepare(px, opts)?;
+        let t1 = Instant::now();
+        let outputs = self.session.run(input.input_h, input.input_w, input.tensor.clone())?;
+        self.finish(input, t1, &outputs, opts)
+    }
+
+    /// The first half of [`Self::predict`]: validates the options and makes the network's
+    /// input tensor (letterbox or classify crop). An executor that must be awaited (WebGPU) runs
+    /// the network on [`Prepared::tensor`] and hands its outputs to [`Self::finish`].
+    pub fn prepare(&self, px: &Pixels, opts: &PredictOptions) -> Result<Prepared> {
         opts.validate()?;
         let t0 = Instant::now();
-        let (input_h, input_w, tensor, lb) = if self.info.task == Task::Classify {
+        let (input_h, input_w, tensor, letterbox) = if self.info.task == Task::Classify {
             let size = self.classify_size(opts);
             (size, size, classify::classify_tensor(px, size), None)
         } else {
             let lb = self.letterbox_for(px.height, px.width, opts);
             (lb.input_h, lb.input_w, preprocess::letterbox_tensor(px, &lb), Some(lb))
         };
-        let t1 = Instant::now();
-        let outputs = self.session.run(input_h, input_w, tensor)?;
+        Ok(Prepared {
+            input_h,
+            input_w,
+            tensor,
+            letterbox,
+            image: (px.height, px.width),
+            started: t0,
+            ready: Instant::now(),
+        })
+    }
+
+    /// The second half of [`Self::predict`]: decodes the network's outputs (run from
+    /// `inference_started` until now) into the image's results.
+    pub fn finish(
+        &self,
+        input: Prepared,
+        inference_started: Instant,
+        outputs: &[Output],
+        opts: &PredictOptions,
+    ) -> Result<ImageResult> {
         let t2 = Instant::now();
-        let results = match lb {
-            None => self.classes(&outputs)?,
+        let (height, width) = input.image;
+        let results = match input.letterbox {
+            None => self.classes(outputs)?,
             Some(lb) => {
-                let map = BoxMap::new(&lb, px.height, px.width);
-                let input = (lb.input_h as usize, lb.input_w as usize);
-                Head::new(&self.info, &outputs)?.predictions(&map, input, opts)?
+                let map = BoxMap::new(&lb, height, width);
+                let size = (lb.input_h as usize, lb.input_w as usize);
+                Head::new(&self.info, outputs)?.predictions(&map, size, opts)?
             }
         };
         let t3 = Instant::now();
         let ms = |a: Instant, b: Instant| round_python((b - a).as_secs_f64() * 1e3);
         Ok(ImageResult {
             results,
-            shape: [px.height, px.width],
-            speed: Speed { preprocess: ms(t0, t1), inference: ms(t1, t2), postprocess: ms(t2, t3) },
+            shape: [height, width],
+            speed: Speed {
+                preprocess: ms(input.started, input.ready),
+                inference: ms(inference_started, t2),
+                postprocess: ms(t2, t3),
+            },
         })
+    }
+
+    /// The graph for this model's input size, for the WebGPU executor (src/gpu/). Static
+    /// exports only: a dynamic export would need one GPU program per input shape.
+    pub fn gpu_program(&self) -> std::result::Result<crate::gpu::Program, crate::gpu::Unsupported> {
+        let Some((h, w)) = self.session.fixed_input() else {
+            return Err(crate::gpu::Unsupported(
+                "a dynamic export (WebGPU runs fixed-size exports; export with dynamic=False)".into(),
+            ));
+        };
+        let graph = self.session.decluttered(h, w).map_err(|e| crate::gpu::Unsupported(e.to_string()))?;
+        crate::gpu::lower(&graph)
     }
 
     /// Top-5 classes of a classifier's output.

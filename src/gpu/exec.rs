@@ -1,0 +1,265 @@
+//! A [`Program`] on a device: weights uploaded once, intermediate buffers pooled by
+//! [`plan_buffers`], bind groups built once; a run writes the input, records every dispatch into
+//! one command buffer, submits it once and reads back only the outputs.
+
+use super::device::{Gpu, GpuError};
+use super::program::{plan_buffers, Kernel, Program, TensorKind};
+use crate::model::Output;
+use std::collections::HashMap;
+use wgpu::util::DeviceExt;
+
+const COMMON: &str = include_str!("wgsl/common.wgsl");
+
+/// The WGSL module and entry point of a kernel.
+fn source(kernel: Kernel) -> (String, &'static str) {
+    let with_common = |s: &str| format!("{COMMON}\n{s}");
+    match kernel {
+        Kernel::Gemm => (include_str!("wgsl/gemm.wgsl").to_string(), "main"),
+        Kernel::ConvDirect => (with_common(include_str!("wgsl/conv_direct.wgsl")), "main"),
+        Kernel::Binary => (with_common(include_str!("wgsl/binary.wgsl")), "binary"),
+        Kernel::Unary => (with_common(include_str!("wgsl/unary.wgsl")), "unary"),
+        Kernel::Copy => (with_common(include_str!("wgsl/layout.wgsl")), "copy"),
+        Kernel::Softmax => (with_common(include_str!("wgsl/layout.wgsl")), "softmax"),
+        Kernel::Reduce => (with_common(include_str!("wgsl/layout.wgsl")), "reduce"),
+        Kernel::MaxPool => (with_common(include_str!("wgsl/layout.wgsl")), "maxpool"),
+    }
+}
+
+/// A program ready to run on one device.
+pub struct GpuProgram {
+    gpu: Gpu,
+    program: Program,
+    pipelines: HashMap<Kernel, wgpu::ComputePipeline>,
+    bind_groups: Vec<wgpu::BindGroup>,
+    /// Per tensor: its buffer (pooled intermediates share them).
+    buffers: Vec<wgpu::Buffer>,
+    /// Per output: the mappable buffer it is copied to.
+    staging: Vec<wgpu::Buffer>,
+}
+
+impl std::fmt::Debug for GpuProgram {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("GpuProgram")
+            .field("adapter", &self.gpu.adapter)
+            .field("steps", &self.program.steps.len())
+            .finish_non_exhaustive()
+    }
+}
+
+fn bytes(values: usize) -> u64 {
+    (values.max(1) * 4) as u64
+}
+
+async fn scoped<T>(gpu: &Gpu, what: &str, f: impl FnOnce() -> T) -> Result<T, GpuError> {
+    let oom = gpu.device.push_error_scope(wgpu::ErrorFilter::OutOfMemory);
+    let validation = gpu.device.push_error_scope(wgpu::ErrorFilter::Validation);
+    let value = f();
+    let v = validation.pop().await;
+    let o = oom.pop().await;
+    gpu.check_lost()?;
+    match v.or(o) {
+        Some(e) => Err(GpuError::Failed(format!("{what}: {e}"))),
+        None => Ok(value),
+    }
+}
+
+impl GpuProgram {
+    /// Compiles the kernels the program uses, uploads its constants and allocates its buffers.
+    pub async fn new(gpu: Gpu, program: Program) -> Result<GpuProgram, GpuError> {
+        let (slots, sizes) = plan_buffers(&program);
+        let limit = gpu.device.limits().max_storage_buffer_binding_size as usize / 4;
+        if let Some(t) = program.tensors.iter().find(|t| t.len > limit) {
+            return Err(GpuError::Unavailable(format!(
+                "a tensor of {} values exceeds this device's {limit}-value storage binding limit",
+                t.len
+            )));
+        }
+        let device = &gpu.device;
+        let storage = wgpu::BufferUsages::STORAGE | wgpu::BufferUsages::COPY_DST | wgpu::BufferUsages::COPY_SRC;
+        let (pipelines, buffers, staging, bind_groups) = scoped(&gpu, "preparing the model", || {
+            let mut pipelines = HashMap::new();
+            let mut used: Vec<Kernel> = program.steps.iter().map(|s| s.kernel).collect();
+            used.sort();
+            used.dedup();
+            for kernel in used {
+                let (code, entry) = source(kernel);
+                let module = device.create_shader_module(wgpu::ShaderModuleDescriptor {
+                    label: Some(entry),
+                    source: wgpu::ShaderSource::Wgsl(code.into()),
+                });
+                let pipeline = device.create_compute_pipeline(&wgpu::ComputePipelineDescriptor {
+                    label: Some(entry),
+                    layout: None,
+                    module: &module,
+                    entry_point: Some(entry),
+                    compilation_options: Default::default(),
+                    cache: None,
+                });
+                pipelines.insert(kernel, pipeline);
+            }
+            let pool: Vec<wgpu::Buffer> = sizes
+                .iter()
+                .map(|&n| {
+                    device.create_buffer(&wgpu::BufferDescriptor {
+                        label: Some("pooled"),
+                        size: bytes(n),
+                        usage: storage,
+                        mapped_at_creation: false,
+                    })
+                })
+                .collect();
+            let buffers: Vec<wgpu::Buffer> = program
+                .tensors
+                .iter()
+                .enumerate()
+                .map(|(i, t)| match (&t.kind, slots[i]) {
+                    (TensorKind::Intermediate, Some(s)) => pool[s].clone(),
+                    (TensorKind::Const(k), _) => {
+                        let values = k
+                            .try_as_plain_ram()
+                            .and_then(|v| v.as_slice::<f32>().map(<[f32]>::to_vec))
+                            .unwrap_or_else(|_| vec![0.0; t.len]);
+                        device.create_buffer_init(&wgpu::util::BufferInitDescriptor {
+                            label: Some("weights"),
+                            contents: bytemuck::cast_slice(&values),
+                            usage: storage,
+                        })
+                    }
+                    (TensorKind::Dummy, _) => device.create_buffer_init(&wgpu::util::BufferInitDescriptor {
+                        label: Some("absent"),
+                        contents: bytemuck::cast_slice(&[0f32]),
+                        usage: storage,
+                    }),
+                    _ => device.create_buffer(&wgpu::BufferDescriptor {
+                        label: Some("io"),
+                        size: bytes(t.len),
+                        usage: storage,
+                        mapped_at_creation: false,
+                    }),
+                })
+                .collect();
+            let staging = program
+                .outputs
+                .iter()
+                .map(|(t, _)| {
+                    device.create_buffer(&wgpu::BufferDescriptor {
+                        label: Some("readback"),
+                        size: bytes(program.tensors[*t].len),
+                        usage: wgpu::BufferUsages::MAP_READ | wgpu::BufferUsages::COPY_DST,
+                        mapped_at_creation: false,
+                    })
+                })
+                .collect();
+            let bind_groups = program
+                .steps
+                .iter()
+                .map(|step| {
+                    let params = device.create_buffer_init(&wgpu::util::BufferInitDescriptor {
+                        label: Some("params"),
+                        contents: bytemuck::cast_slice(&step.params),
+                        usage: wgpu::BufferUsages::STORAGE,
+                    });
+                    let mut entries = vec![wgpu::BindGroupEntry { binding: 0, resource: params.as_entire_binding() }];
+                    for (i, &t) in step.tensors.iter().enumerate() {
+                        entries.push(wgpu::BindGroupEntry {
+                            binding: i as u32 + 1,
+                            resource: buffers[t].as_entire_binding(),
+                        });
+                    }
+                    device.create_bind_group(&wgpu::BindGroupDescriptor {
+                        label: Some(&step.label),
+                        layout: &pipelines[&step.kernel].get_bind_group_layout(0),
+                        entries: &entries,
+                    })
+                })
+                .collect();
+            (pipelines, buffers, staging, bind_groups)
+        })
+        .await?;
+        Ok(GpuProgram { gpu, program, pipelines, bind_groups, buffers, staging })
+    }
+
+    /// The adapter this program runs on.
+    pub fn gpu(&self) -> &Gpu {
+        &self.gpu
+    }
+
+    /// The lowered program.
+    pub fn program(&self) -> &Program {
+        &self.program
+    }
+
+    /// Runs the network on the input tensor (its full `[1, 3, h, w]` values) and returns the
+    /// outputs in graph order.
+    pub async fn run(&self, input: &[f32]) -> Result<Vec<Output>, GpuError> {
+        self.gpu.check_lost()?;
+        let (input_t, _) = self.program.input;
+        if input.len() != self.program.tensors[input_t].len {
+            return Err(GpuError::Failed(format!(
+                "the input has {} values, the model takes {}",
+                input.len(),
+                self.program.tensors[input_t].len
+            )));
+        }
+        scoped(&self.gpu, "running the model", || {
+            self.gpu.queue.write_buffer(&self.buffers[input_t], 0, bytemuck::cast_slice(input));
+            let mut encoder =
+                self.gpu.device.create_command_encoder(&wgpu::CommandEncoderDescriptor { label: Some("inference") });
+            {
+                let mut pass = encoder.begin_compute_pass(&wgpu::ComputePassDescriptor {
+                    label: Some("network"),
+                    timestamp_writes: None,
+                });
+                for (step, group) in self.program.steps.iter().zip(&self.bind_groups) {
+                    pass.set_pipeline(&self.pipelines[&step.kernel]);
+                    pass.set_bind_group(0, group, &[]);
+                    let [x, y, z] = step.workgroups;
+                    pass.dispatch_workgroups(x, y, z);
+                }
+            }
+            for ((t, _), staging) in self.program.outputs.iter().zip(&self.staging) {
+                encoder.copy_buffer_to_buffer(&self.buffers[*t], 0, staging, 0, bytes(self.program.tensors[*t].len));
+            }
+            self.gpu.queue.submit([encoder.finish()]);
+        })
+        .await?;
+        let mut outputs = Vec::with_capacity(self.staging.len());
+        for ((t, shape), staging) in self.program.outputs.iter().zip(&self.staging) {
+            let data = self.read(staging, self.program.tensors[*t].len).await?;
+            outputs.push(Output { shape: shape.clone(), data });
+        }
+        Ok(outputs)
+    }
+
+    /// Maps a readback buffer and copies its values out.
+    async fn read(&self, buffer: &wgpu::Buffer, len: usize) -> Result<Vec<f32>, GpuError> {
+        let (tx, rx) = futures_channel::oneshot::channel();
+        buffer.map_async(wgpu::MapMode::Read, .., move |r| {
+            let _ = tx.send(r);
+        });
+        #[cfg(not(target_arch = "wasm32"))]
+        self.gpu
+            .device
+            .poll(wgpu::PollType::wait_indefinitely())
+            .map_err(|e| GpuError::Failed(format!("waiting for the GPU: {e}")))?;
+        let mapped = rx.await.map_err(|_| GpuError::Lost("the readback was dropped".into()))?;
+        mapped.map_err(|e| {
+            self.gpu.check_lost().err().unwrap_or_else(|| GpuError::Failed(format!("reading the outputs back: {e}")))
+        })?;
+        let data = {
+            let view =
+                buffer.get_mapped_range(..).map_err(|e| GpuError::Failed(format!("reading the outputs back: {e}")))?;
+            view.chunks_exact(4).take(len).map(|c| f32::from_le_bytes([c[0], c[1], c[2], c[3]])).collect()
+        };
+        buffer.unmap();
+        Ok(data)
+    }
+
+    /// Releases the device and every buffer at once (`model.free()`).
+    pub fn destroy(&self) {
+        for b in &self.buffers {
+            b.destroy();
+        }
+        self.gpu.destroy();
+    }
+}
