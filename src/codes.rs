@@ -63,6 +63,10 @@ codes! {
     UnsupportedModel => "unsupported_model", 500, "a YOLO model whose inputs or outputs do not fit its task or the size limits";
     /// The inference engine failed while running the model.
     InferenceFailed => "inference_failed", 500, "the inference engine failed while running the model";
+    /// `device: "webgpu"` asked for, and this browser or machine gives no usable WebGPU device.
+    WebgpuUnavailable => "webgpu_unavailable", 503, "`device: \"webgpu\"` was asked for and no WebGPU adapter or device is available here";
+    /// The GPU device was lost (driver reset, memory pressure, `free()`); load the model again.
+    DeviceLost => "device_lost", 503, "the GPU device was lost (driver reset, memory pressure, or the model was freed); load the model again";
     /// A bug: a panic or a WebAssembly trap. The wasm module must be reloaded.
     Internal => "internal", 500, "a bug (a panic or a WebAssembly trap); in the browser the module must be reloaded";
     // Transport, seen by the client.

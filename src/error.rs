@@ -35,6 +35,12 @@ pub enum Error {
     /// The inference engine failed while running the model.
     #[error("inference failed: {0}")]
     Inference(String),
+    /// WebGPU was asked for and no adapter or device is available.
+    #[error("WebGPU unavailable: {0}")]
+    WebGpuUnavailable(String),
+    /// The GPU device was lost; the model must be loaded again.
+    #[error("GPU device lost: {0}")]
+    DeviceLost(String),
     /// Fetching a resource (e.g. a model URL) failed.
     #[error("network error: {0}")]
     Network(String),
@@ -58,6 +64,8 @@ impl Error {
             Error::ImageTooLarge(_) => Code::ImageTooLarge,
             Error::Inference(_) => Code::InferenceFailed,
             Error::Network(_) => Code::Network,
+            Error::WebGpuUnavailable(_) => Code::WebgpuUnavailable,
+            Error::DeviceLost(_) => Code::DeviceLost,
             Error::Internal(_) => Code::Internal,
             Error::Remote(r) => r.code,
         }
@@ -90,6 +98,17 @@ impl RateLimit {
     /// Whether no header was present.
     pub fn is_empty(&self) -> bool {
         self.limit.is_none() && self.remaining.is_none() && self.reset.is_none()
+    }
+}
+
+impl From<crate::gpu::GpuError> for Error {
+    fn from(e: crate::gpu::GpuError) -> Error {
+        use crate::gpu::GpuError;
+        match e {
+            GpuError::Unavailable(m) => Error::WebGpuUnavailable(m),
+            GpuError::Lost(m) => Error::DeviceLost(format!("{m}; load the model again")),
+            GpuError::Failed(m) => Error::Inference(format!("WebGPU: {m}")),
+        }
     }
 }
 

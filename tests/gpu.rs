@@ -74,6 +74,15 @@ fn finish(mut model: TypedModel, out: OutletId) -> TypedModel {
     model
 }
 
+/// The input shape of a batch of one, channels first or last.
+fn image_shape(c: usize, h: usize, w: usize, channels_last: bool) -> Vec<usize> {
+    if channels_last {
+        vec![1, h, w, c]
+    } else {
+        vec![1, c, h, w]
+    }
+}
+
 /// Convolution geometry drawn so the output has at least one pixel.
 #[derive(Debug, Clone)]
 struct Geometry {
@@ -113,9 +122,9 @@ fn geometry() -> impl Strategy<Value = Geometry> {
         })
 }
 
-fn pool_spec(g: &Geometry, cin: usize, cout: usize) -> PoolSpec {
+fn pool_spec(g: &Geometry, cin: usize, cout: usize, channels_last: bool) -> PoolSpec {
     PoolSpec {
-        data_format: DataFormat::NCHW,
+        data_format: if channels_last { DataFormat::NHWC } else { DataFormat::NCHW },
         kernel_shape: tvec!(g.k.0, g.k.1),
         padding: PaddingSpec::Explicit(tvec!(g.pad.0, g.pad.1), tvec!(g.pad.2, g.pad.3)),
         dilations: Some(tvec!(g.dil.0, g.dil.1)),
@@ -132,22 +141,24 @@ fn silu(model: &mut TypedModel, x: OutletId) -> OutletId {
 proptest! {
     #![proptest_config(ProptestConfig::with_cases(24))]
 
-    /// Dense (implicit GEMM), grouped and depthwise (direct) convolutions, bias and SiLU fused.
+    /// Dense (implicit GEMM), grouped and depthwise (direct) convolutions, channels first or
+    /// last, bias and SiLU fused.
     #[test]
     fn convolution_equals_tract(g in geometry(), groups in 1usize..4, icg in 1usize..5, ocg in 1usize..6,
-                                depthwise in any::<bool>(), act in any::<bool>(), seed in any::<u64>()) {
+                                depthwise in any::<bool>(), act in any::<bool>(), last in any::<bool>(), seed in any::<u64>()) {
         let (groups, icg, ocg) = if depthwise { (groups * 3, 1, 1) } else { (groups, icg, ocg) };
         let (cin, cout) = (groups * icg, groups * ocg);
+        let shape = image_shape(cin, g.h, g.w, last);
         let mut m = TypedModel::default();
-        let x = source(&mut m, &[1, cin, g.h, g.w]);
+        let x = source(&mut m, &shape);
         let k = konst(&mut m, "k", &[cout, icg, g.k.0, g.k.1], seed ^ 1);
         let b = konst(&mut m, "b", &[cout], seed ^ 2);
-        let conv = Conv { pool_spec: pool_spec(&g, cin, cout), kernel_fmt: KernelFormat::OIHW, group: groups, q_params: None };
+        let conv = Conv { pool_spec: pool_spec(&g, cin, cout, last), kernel_fmt: KernelFormat::OIHW, group: groups, q_params: None };
         let mut y = m.wire_node("conv", conv, &[x, k, b]).unwrap()[0];
         if act {
             y = silu(&mut m, y);
         }
-        same_as_tract(finish(m, y), &[1, cin, g.h, g.w], seed, 1e-4);
+        same_as_tract(finish(m, y), &shape, seed, 1e-4);
     }
 
     /// Transposed convolutions (the segmentation head's 2×2 / stride-2 upsampling and others).
@@ -161,24 +172,25 @@ proptest! {
         let x = source(&mut m, &[1, cin, h, w]);
         let kk = konst(&mut m, "k", &[cout, cin, k, k], seed ^ 1);
         let b = konst(&mut m, "b", &[cout], seed ^ 2);
-        let op = Deconv { pool_spec: pool_spec(&g, cin, cout), kernel_format: KernelFormat::OIHW, adjustments: tvec!(0, 0), group: 1 };
+        let op = Deconv { pool_spec: pool_spec(&g, cin, cout, false), kernel_format: KernelFormat::OIHW, adjustments: tvec!(0, 0), group: 1 };
         let y = m.wire_node("deconv", op, &[x, kk, b]).unwrap()[0];
         same_as_tract(finish(m, y), &[1, cin, h, w], seed, 1e-4);
     }
 
-    /// Max pooling with explicit and "same" padding.
+    /// Max pooling with explicit and "same" padding, channels first or last.
     #[test]
-    fn max_pool_equals_tract(g in geometry(), c in 1usize..5, same in any::<bool>(), seed in any::<u64>()) {
+    fn max_pool_equals_tract(g in geometry(), c in 1usize..5, same in any::<bool>(), last in any::<bool>(), seed in any::<u64>()) {
         prop_assume!(g.pad.0 < g.k.0 && g.pad.1 < g.k.1 && g.pad.2 < g.k.0 && g.pad.3 < g.k.1);
-        let mut spec = pool_spec(&g, c, c);
+        let shape = image_shape(c, g.h, g.w, last);
+        let mut spec = pool_spec(&g, c, c, last);
         if same {
             spec.padding = PaddingSpec::SameUpper;
             spec.dilations = None;
         }
         let mut m = TypedModel::default();
-        let x = source(&mut m, &[1, c, g.h, g.w]);
+        let x = source(&mut m, &shape);
         let y = m.wire_node("pool", MaxPool { pool_spec: spec, with_index_outputs: None }, &[x]).unwrap()[0];
-        same_as_tract(finish(m, y), &[1, c, g.h, g.w], seed, 1e-6);
+        same_as_tract(finish(m, y), &shape, seed, 1e-6);
     }
 
     /// Batched matrix products through the einsum grouping: plain, transposed operands, a

@@ -44,6 +44,8 @@ macro_rules! golden {
 // After the macros it uses (textual macro scope).
 #[path = "web/draw.rs"]
 mod draw_tests;
+#[path = "web/gpu.rs"]
+mod gpu;
 #[path = "web/limits.rs"]
 mod limits;
 #[path = "web/tasks.rs"]

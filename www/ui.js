@@ -43,6 +43,10 @@ export function describeError(e) {
       return `This model cannot be used (${e.code}): ${msg}`;
     case "invalid_image":
       return `This image cannot be read: ${msg}`;
+    case "webgpu_unavailable":
+      return `WebGPU is not available in this browser; choose the CPU (or "auto"). (${msg})`;
+    case "device_lost":
+      return `The GPU was reset; the model is being loaded again. (${msg})`;
     case "invalid_argument":
       return `Invalid ${e.field ?? "argument"}: ${msg}`;
     case undefined:

@@ -255,11 +255,18 @@ impl GpuProgram {
         Ok(data)
     }
 
-    /// Releases the device and every buffer at once (`model.free()`).
+    /// Releases the device and every buffer at once (`model.free()`); later runs fail with
+    /// [`GpuError::Lost`].
     pub fn destroy(&self) {
-        for b in &self.buffers {
+        for b in self.buffers.iter().chain(&self.staging) {
             b.destroy();
         }
         self.gpu.destroy();
+    }
+}
+
+impl Drop for GpuProgram {
+    fn drop(&mut self) {
+        self.destroy();
     }
 }

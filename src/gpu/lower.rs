@@ -85,6 +85,15 @@ impl CopyParams {
     }
 }
 
+/// A 2-D image tensor (batch of one): where its channels are and how to step through it.
+struct Image {
+    c_axis: usize,
+    c: usize,
+    hw: [usize; 2],
+    /// Strides of a channel, a row and a column.
+    strides: [usize; 3],
+}
+
 /// Activation fused after a product (`activate` in the WGSL).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Act {
@@ -161,6 +170,23 @@ impl<'m> Lowering<'m> {
         let t = self.new_tensor(shape.iter().product(), TensorKind::Intermediate);
         self.values.insert(OutletId::new(node.id, 0), t);
         Ok((t, shape))
+    }
+
+    /// Every step's parameter and binding counts are what its kernel reads (a short parameter
+    /// buffer would be read out of bounds, which WebGPU clamps silently).
+    fn check_steps(&self) -> Lowered<()> {
+        for s in &self.steps {
+            if s.params.len() != s.kernel.param_words() || s.tensors.len() != s.kernel.tensor_bindings() {
+                return Err(Unsupported(format!(
+                    "internal: step `{}` gives {:?} {} parameters and {} tensors",
+                    s.label,
+                    s.kernel,
+                    s.params.len(),
+                    s.tensors.len()
+                )));
+            }
+        }
+        Ok(())
     }
 
     fn push(
@@ -315,26 +341,40 @@ impl<'m> Lowering<'m> {
         unsupported(node, "no WebGPU kernel for this op")
     }
 
-    /// Spatial geometry shared by convolution and pooling: `(c_axis, [h, w], [oh, ow])`.
+    /// Spatial geometry shared by convolution and pooling: the input's and output's channel
+    /// axis, sizes and strides (channels first or last).
     fn geometry(
         &self,
         node: &TypedNode,
         spec: &PoolSpec,
         input: &[usize],
         output: &[usize],
-    ) -> Lowered<(usize, [usize; 2], [usize; 2])> {
+    ) -> Lowered<(Image, Image)> {
         let (c_axis, h_axis) = match spec.data_format {
             DataFormat::NCHW => (1, 2),
             DataFormat::CHW => (0, 1),
-            f => return unsupported(node, format!("data format {f:?} (only NCHW / CHW)")),
+            DataFormat::NHWC => (3, 1),
+            DataFormat::HWC => (2, 0),
         };
-        if input.len() != h_axis + 2 || spec.kernel_shape.len() != 2 {
+        if input.len() != output.len()
+            || input.len() != spec.data_format.has_n() as usize + 3
+            || spec.kernel_shape.len() != 2
+        {
             return unsupported(node, "only 2-D images");
         }
-        if spec.data_format == DataFormat::NCHW && input[0] != 1 {
+        if spec.data_format.has_n() && input[0] != 1 {
             return unsupported(node, "a batch larger than one");
         }
-        Ok((c_axis, [input[h_axis], input[h_axis + 1]], [output[h_axis], output[h_axis + 1]]))
+        let image = |shape: &[usize]| {
+            let st = strides_of(shape);
+            Image {
+                c_axis,
+                c: shape[c_axis],
+                hw: [shape[h_axis], shape[h_axis + 1]],
+                strides: [st[c_axis], st[h_axis], st[h_axis + 1]],
+            }
+        };
+        Ok((image(input), image(output)))
     }
 
     fn conv(&mut self, node: &'m TypedNode, conv: &Conv) -> Lowered<()> {
@@ -347,9 +387,10 @@ impl<'m> Lowering<'m> {
         let in_shape = self.shape(node.inputs[0]).or_else(|e| unsupported(node, e))?;
         let out_shape = self.shape(OutletId::new(node.id, 0)).or_else(|e| unsupported(node, e))?;
         let spec = &conv.pool_spec;
-        let (c_axis, [h, w], [oh, ow]) = self.geometry(node, spec, &in_shape, &out_shape)?;
+        let (src, dst) = self.geometry(node, spec, &in_shape, &out_shape)?;
+        let ([h, w], [oh, ow], c_axis) = (src.hw, dst.hw, dst.c_axis);
         let pads = spec.computed_padding(&[h, w]);
-        let (cin, cout) = (in_shape[c_axis], out_shape[c_axis]);
+        let (cin, cout) = (src.c, dst.c);
         let (kh, kw) = (spec.kernel_shape[0], spec.kernel_shape[1]);
         let x = self.input(node, 0)?;
         let wt = self.input(node, 1)?;
@@ -390,8 +431,8 @@ impl<'m> Lowering<'m> {
                 0,
                 0,
                 0,
-                n,
-                1,
+                dst.strides[0],
+                dst.strides[2],
                 usize::from(bias.is_some()),
                 act as usize,
                 1,
@@ -407,12 +448,15 @@ impl<'m> Lowering<'m> {
                 dh,
                 dw,
                 ow,
+                src.strides[0],
+                src.strides[1],
+                src.strides[2],
             ];
             let wg = [n.div_ceil(64) as u32, cout.div_ceil(64) as u32, 1];
             self.push(Kernel::Gemm, words(&p)?, vec![wt, x, bias_t, y], wg, &label, macs);
         } else {
             let total = cout * oh * ow;
-            let p = [
+            let mut p = vec![
                 total,
                 cin,
                 h,
@@ -433,6 +477,8 @@ impl<'m> Lowering<'m> {
                 act as usize,
                 0,
             ];
+            p.extend(src.strides);
+            p.extend(dst.strides);
             self.push(Kernel::ConvDirect, words(&p)?, vec![x, wt, bias_t, y], grid(total), &label, macs);
         }
         Ok(())
@@ -445,13 +491,14 @@ impl<'m> Lowering<'m> {
         let in_shape = self.shape(node.inputs[0]).or_else(|e| unsupported(node, e))?;
         let out_shape = self.shape(OutletId::new(node.id, 0)).or_else(|e| unsupported(node, e))?;
         let spec = &d.pool_spec;
-        let (c_axis, [h, w], [oh, ow]) = self.geometry(node, spec, &in_shape, &out_shape)?;
+        let (src, dst) = self.geometry(node, spec, &in_shape, &out_shape)?;
+        let ([h, w], [oh, ow], c_axis) = (src.hw, dst.hw, dst.c_axis);
         let (ph, pw) = match &spec.padding {
             PaddingSpec::Valid => (0, 0),
             PaddingSpec::Explicit(before, _) if before.len() == 2 => (before[0], before[1]),
             p => return unsupported(node, format!("padding {p:?} (only explicit)")),
         };
-        let (cin, cout) = (in_shape[c_axis], out_shape[c_axis]);
+        let (cin, cout) = (src.c, dst.c);
         let (kh, kw) = (spec.kernel_shape[0], spec.kernel_shape[1]);
         let x = self.input(node, 0)?;
         let wt = self.input(node, 1)?;
@@ -469,7 +516,7 @@ impl<'m> Lowering<'m> {
         self.bind_output(last, y);
         let bias_t = bias.unwrap_or_else(|| self.dummy());
         let total = cout * oh * ow;
-        let p = [
+        let mut p = vec![
             total,
             cin,
             h,
@@ -490,6 +537,8 @@ impl<'m> Lowering<'m> {
             act as usize,
             1,
         ];
+        p.extend(src.strides);
+        p.extend(dst.strides);
         let macs = (cin * h * w * (cout / d.group) * kh * kw) as u64;
         self.push(Kernel::ConvDirect, words(&p)?, vec![x, wt, bias_t, y], grid(total), &label, macs);
         Ok(())
@@ -596,7 +645,7 @@ impl<'m> Lowering<'m> {
             0,
         ];
         let mut p = words(&p)?;
-        p.resize(27, 0);
+        p.resize(Kernel::Gemm.param_words(), 0);
         if batch > 65_535 {
             return unsupported(node, format!("a batch of {batch} products"));
         }
@@ -662,12 +711,13 @@ impl<'m> Lowering<'m> {
     fn maxpool(&mut self, node: &'m TypedNode, spec: &PoolSpec) -> Lowered<()> {
         let in_shape = self.shape(node.inputs[0]).or_else(|e| unsupported(node, e))?;
         let out_shape = self.shape(OutletId::new(node.id, 0)).or_else(|e| unsupported(node, e))?;
-        let (c_axis, [h, w], [oh, ow]) = self.geometry(node, spec, &in_shape, &out_shape)?;
+        let (src, dst) = self.geometry(node, spec, &in_shape, &out_shape)?;
+        let ([h, w], [oh, ow]) = (src.hw, dst.hw);
         let pads = spec.computed_padding(&[h, w]);
         let x = self.input(node, 0)?;
         let (y, _) = self.output(node)?;
-        let total = out_shape[c_axis] * oh * ow;
-        let p = [
+        let total = dst.c * oh * ow;
+        let mut p = vec![
             total,
             h,
             w,
@@ -682,6 +732,8 @@ impl<'m> Lowering<'m> {
             spec.dilation(0),
             spec.dilation(1),
         ];
+        p.extend(src.strides);
+        p.extend(dst.strides);
         self.push(Kernel::MaxPool, words(&p)?, vec![x, y], grid(total), &node.name, 0);
         Ok(())
     }
@@ -890,6 +942,7 @@ pub fn lower(model: &TypedModel) -> std::result::Result<Program, Unsupported> {
             l.lower_node(model.node(id))?;
         }
     }
+    l.check_steps()?;
     let mut outs = Vec::new();
     for o in &model.outputs {
         let t = *l.values.get(o).ok_or_else(|| Unsupported(format!("output {o:?} is not computed on the GPU")))?;

@@ -39,6 +39,20 @@ impl Kernel {
         Kernel::MaxPool,
     ];
 
+    /// Number of parameter words the kernel reads (layouts in the WGSL files).
+    pub fn param_words(self) -> usize {
+        match self {
+            Kernel::Gemm => 30,
+            Kernel::ConvDirect => 25,
+            Kernel::Binary => 21,
+            Kernel::Unary => 2,
+            Kernel::Copy => 28,
+            Kernel::Softmax => 3,
+            Kernel::Reduce => 4,
+            Kernel::MaxPool => 19,
+        }
+    }
+
     /// Number of tensor bindings after the parameter buffer (inputs, then the output last).
     pub fn tensor_bindings(self) -> usize {
         match self {

@@ -4,6 +4,7 @@
 //! path from model bytes and pixels to a response.
 
 mod bindings;
+mod device;
 mod draw;
 mod errors;
 mod guard;
@@ -17,6 +18,7 @@ mod tracking;
 mod types;
 
 pub use bindings::LocalModel;
+pub use device::DeviceChoice;
 pub use draw::draw;
 pub use hub_client::HubClient;
 pub use tracking::Tracker;

@@ -37,6 +37,22 @@ export interface ModelInfo {
   kptShape?: [number, number];
   ultralyticsVersion?: string;
   description?: string;
+  /** What runs the network: our WebGPU executor or tract on the CPU. */
+  device: "webgpu" | "cpu";
+  /** The WebGPU adapter's vendor / architecture / description, when one was looked at. */
+  adapter?: string;
+  /** Why the CPU runs the model (no WebGPU, a software adapter under "auto", an op not covered…). */
+  deviceReason?: string;
+}
+
+/** `LocalModel.load` options. Unknown keys are `invalid_argument` errors. */
+export interface LoadOptions {
+  /**
+   * "auto" (default): WebGPU on a hardware adapter, else the CPU (a software adapter such as
+   * SwiftShader or llvmpipe is slower than the CPU path). "webgpu": WebGPU on any adapter;
+   * rejects with `webgpu_unavailable` without one. "cpu": tract on the CPU.
+   */
+  device?: "auto" | "webgpu" | "cpu";
 }
 
 export interface RectBox { x1: number; y1: number; x2: number; y2: number; }
@@ -100,6 +116,8 @@ export type YoloErrorCode =
   // The caller's input, the model, the engine (LocalModel, and HubClient's own checks):
   | "invalid_argument" | "invalid_image" | "image_too_large" | "invalid_model" | "not_yolo_model"
   | "unsupported_model" | "inference_failed" | "internal"
+  // WebGPU (LocalModel with `device: "webgpu"` / "auto"):
+  | "webgpu_unavailable" | "device_lost"
   // Transport (HubClient; `network` also for LocalModel.load from a URL):
   | "network" | "timeout" | "aborted" | "bad_response"
   // HTTP answers of the HUB API and of `yolo-wasm serve` (the server's own code is kept):

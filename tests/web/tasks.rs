@@ -4,14 +4,14 @@
 
 use super::*;
 
-const SEGMENT: &[u8] = include_bytes!("../fixtures/models/yolo11n-seg-shapes.onnx");
-const POSE: &[u8] = include_bytes!("../fixtures/models/yolo11n-pose-shapes.onnx");
-const OBB: &[u8] = include_bytes!("../fixtures/models/yolo11n-obb-shapes.onnx");
-const CLASSIFY: &[u8] = include_bytes!("../fixtures/models/yolo11n-cls-shapes.onnx");
-const YOLO26: &[u8] = include_bytes!("../fixtures/models/yolo26n-shapes.onnx");
-const YOLO26_SEGMENT: &[u8] = include_bytes!("../fixtures/models/yolo26n-seg-shapes.onnx");
-const YOLO26_POSE: &[u8] = include_bytes!("../fixtures/models/yolo26n-pose-shapes.onnx");
-const YOLO26_OBB: &[u8] = include_bytes!("../fixtures/models/yolo26n-obb-shapes.onnx");
+pub const SEGMENT: &[u8] = include_bytes!("../fixtures/models/yolo11n-seg-shapes.onnx");
+pub const POSE: &[u8] = include_bytes!("../fixtures/models/yolo11n-pose-shapes.onnx");
+pub const OBB: &[u8] = include_bytes!("../fixtures/models/yolo11n-obb-shapes.onnx");
+pub const CLASSIFY: &[u8] = include_bytes!("../fixtures/models/yolo11n-cls-shapes.onnx");
+pub const YOLO26: &[u8] = include_bytes!("../fixtures/models/yolo26n-shapes.onnx");
+pub const YOLO26_SEGMENT: &[u8] = include_bytes!("../fixtures/models/yolo26n-seg-shapes.onnx");
+pub const YOLO26_POSE: &[u8] = include_bytes!("../fixtures/models/yolo26n-pose-shapes.onnx");
+pub const YOLO26_OBB: &[u8] = include_bytes!("../fixtures/models/yolo26n-obb-shapes.onnx");
 
 #[wasm_bindgen_test]
 async fn segment_polygons() {

@@ -1,10 +1,11 @@
 // Grouped (incl. depthwise) 2-D convolution and its transpose, one output value per invocation,
-// with the bias and activation fused. Layout CHW (a batch of one folded in by the lowering),
-// weights OIHW: [C_out, C_in / groups, KH, KW].
+// with the bias and activation fused. Images of a batch of one, channels first or last (through
+// strides); weights OIHW: [C_out, C_in / groups, KH, KW].
 //
 // Parameters (u32), src/gpu/lower.rs `ConvParams::words`:
 //  0 total outputs, 1 C_in, 2 H, 3 W, 4 C_out, 5 OH, 6 OW, 7 KH, 8 KW, 9 stride_h, 10 stride_w,
-//  11 pad_h, 12 pad_w, 13 dil_h, 14 dil_w, 15 groups, 16 has bias, 17 act, 18 transposed (0/1).
+//  11 pad_h, 12 pad_w, 13 dil_h, 14 dil_w, 15 groups, 16 has bias, 17 act, 18 transposed (0/1),
+//  19..22 input channel / row / column strides, 22..25 output strides.
 @group(0) @binding(0) var<storage, read> p: array<u32>;
 @group(0) @binding(1) var<storage, read> x: array<f32>;
 @group(0) @binding(2) var<storage, read> w: array<f32>;
@@ -64,9 +65,9 @@ fn main(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: vec3
                 if (ix < 0 || ix >= i32(W)) {
                     continue;
                 }
-                acc = fma(x[(ic * H + u32(iy)) * W + u32(ix)], w[((oc * icg + i) * KH + ky) * KW + kx], acc);
+                acc = fma(x[ic * p[19] + u32(iy) * p[20] + u32(ix) * p[21]], w[((oc * icg + i) * KH + ky) * KW + kx], acc);
             }
         }
     }
-    y[idx] = activate(acc, p[17]);
+    y[oc * p[22] + oy * p[23] + ox * p[24]] = activate(acc, p[17]);
 }

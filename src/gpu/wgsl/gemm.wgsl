@@ -8,7 +8,8 @@
 //  0 M, 1 N, 2 K, 3 a_b, 4 a_m, 5 a_k, 6 b_b, 7 b_k, 8 b_n, 9 c_b, 10 c_m, 11 c_n,
 //  12 bias (0 none, 1 per m, 2 per n), 13 act (0 none, 1 SiLU, 2 sigmoid), 14 im2col (0/1),
 //  15 C_in, 16 H, 17 W, 18 KH, 19 KW, 20 stride_h, 21 stride_w, 22 pad_h, 23 pad_w,
-//  24 dil_h, 25 dil_w, 26 OW.
+//  24 dil_h, 25 dil_w, 26 OW, 27..30 the image's channel / row / column strides (channels first
+//  or last).
 @group(0) @binding(0) var<storage, read> p: array<u32>;
 @group(0) @binding(1) var<storage, read> a: array<f32>;
 @group(0) @binding(2) var<storage, read> b: array<f32>;
@@ -33,7 +34,7 @@ fn load_b(batch: u32, k: u32, n: u32) -> f32 {
     if (iy < 0 || ix < 0 || iy >= i32(p[16]) || ix >= i32(p[17])) {
         return 0.0;
     }
-    return b[batch * p[6] + (ic * p[16] + u32(iy)) * p[17] + u32(ix)];
+    return b[batch * p[6] + ic * p[27] + u32(iy) * p[28] + u32(ix) * p[29]];
 }
 
 fn activate(v: f32, act: u32) -> f32 {

@@ -12,8 +12,9 @@
 // `reduce`: over the middle axis of [outer, axis, inner]. Parameters: 0 outer·inner, 1 axis,
 // 2 inner, 3 op (0 sum, 1 mean, 2 max, 3 min, 4 product).
 //
-// `maxpool`: 2-D max pool over CHW (channels carry any batch). Parameters: 0 total outputs,
-// 1 H, 2 W, 3 OH, 4 OW, 5 KH, 6 KW, 7 stride_h, 8 stride_w, 9 pad_h, 10 pad_w, 11 dil_h, 12 dil_w.
+// `maxpool`: 2-D max pool over an image of a batch of one, channels first or last. Parameters:
+// 0 total outputs, 1 H, 2 W, 3 OH, 4 OW, 5 KH, 6 KW, 7 stride_h, 8 stride_w, 9 pad_h, 10 pad_w,
+// 11 dil_h, 12 dil_w, 13..16 input channel / row / column strides, 16..19 output strides.
 @group(0) @binding(0) var<storage, read> p: array<u32>;
 @group(0) @binding(1) var<storage, read> src: array<f32>;
 @group(0) @binding(2) var<storage, read_write> dst: array<f32>;
@@ -116,8 +117,8 @@ fn maxpool(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: v
             if (ix < 0 || ix >= i32(W)) {
                 continue;
             }
-            best = max(best, src[(ch * H + u32(iy)) * W + u32(ix)]);
+            best = max(best, src[ch * p[13] + u32(iy) * p[14] + u32(ix) * p[15]]);
         }
     }
-    dst[idx] = best;
+    dst[ch * p[16] + oy * p[17] + ox * p[18]] = best;
 }

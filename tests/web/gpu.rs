@@ -1,0 +1,183 @@
+//! The WebGPU executor in the browser (Chromium's SwiftShader adapter, `--enable-unsafe-webgpu`
+//! in webdriver.json): with `device: "webgpu"`, one golden case of every task and of every
+//! YOLO26 layout under the parity tolerances; `"auto"` choosing the CPU on a software adapter
+//! and saying so; the load options' errors; a lost device giving `device_lost`, then recovering.
+
+use super::*;
+use yolo_wasm::web::DeviceChoice;
+
+/// Loads `bytes` on `choice`.
+async fn load_on(bytes: &[u8], choice: DeviceChoice) -> Result<LocalModel, JsValue> {
+    LocalModel::from_source_on(Uint8Array::from(bytes).into(), choice).await
+}
+
+#[derive(serde::Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct Device {
+    device: String,
+    adapter: Option<String>,
+    device_reason: Option<String>,
+}
+
+fn device_of(model: &LocalModel) -> Device {
+    serde_wasm_bindgen::from_value(model.info().unwrap()).unwrap()
+}
+
+/// Every task and YOLO26 layout: (model, image, options, golden, task).
+async fn gpu_case(model: &'static [u8], image: JsValue, opts: JsValue, want: Response, task: &str, what: &str) {
+    let m = load_on(model, DeviceChoice::WebGpu).await.unwrap();
+    let d = device_of(&m);
+    assert_eq!(d.device, "webgpu", "{what}: {:?}", d.device_reason);
+    check_task(&m, image, opts, want, task, &format!("{what} on WebGPU ({})", d.adapter.unwrap_or_default())).await;
+}
+
+#[wasm_bindgen_test]
+async fn webgpu_detect_matches_ultralytics() {
+    gpu_case(
+        YOLO11N,
+        common::image_data(image!("large-1920x1080.png")).into(),
+        options(640, 0.1, 0.7),
+        golden!("yolo11n-shapes__large-1920x1080__s640_c0.1_i0.7"),
+        "detect",
+        "yolo11n detect",
+    )
+    .await;
+    gpu_case(
+        YOLOV8N,
+        blob(image!("zidane.jpg"), "image/jpeg").into(),
+        options(640, 0.25, 0.45),
+        golden!("yolov8n-shapes__zidane__s640_c0.25_i0.45"),
+        "detect",
+        "yolov8n detect",
+    )
+    .await;
+}
+
+#[wasm_bindgen_test]
+async fn webgpu_other_tasks_match_ultralytics() {
+    use super::tasks::{CLASSIFY, OBB, POSE, SEGMENT};
+    gpu_case(
+        SEGMENT,
+        blob(image!("bus.jpg"), "image/jpeg").into(),
+        options(640, 0.1, 0.7),
+        golden!("yolo11n-seg-shapes__bus__s640_c0.1_i0.7"),
+        "segment",
+        "yolo11n segment",
+    )
+    .await;
+    gpu_case(
+        POSE,
+        common::image_data(image!("portrait-360x720.png")).into(),
+        options(640, 0.1, 0.7),
+        golden!("yolo11n-pose-shapes__portrait-360x720__s640_c0.1_i0.7"),
+        "pose",
+        "yolo11n pose",
+    )
+    .await;
+    gpu_case(
+        OBB,
+        common::image_data(image!("obb-300x700.png")).into(),
+        options(640, 0.25, 0.45),
+        golden!("yolo11n-obb-shapes__obb-300x700__s640_c0.25_i0.45"),
+        "obb",
+        "yolo11n obb",
+    )
+    .await;
+    gpu_case(
+        CLASSIFY,
+        common::image_data(image!("cls-200x120.png")).into(),
+        JsValue::UNDEFINED,
+        golden!("yolo11n-cls-shapes__cls-200x120__s224_c0.25_i0.45"),
+        "classify",
+        "yolo11n classify",
+    )
+    .await;
+}
+
+#[wasm_bindgen_test]
+async fn webgpu_yolo26_layouts_match_ultralytics() {
+    use super::tasks::{YOLO26, YOLO26_OBB, YOLO26_POSE, YOLO26_SEGMENT};
+    gpu_case(
+        YOLO26,
+        common::image_data(image!("large-1920x1080.png")).into(),
+        options(640, 0.1, 0.7),
+        golden!("yolo26n-shapes__large-1920x1080__s640_c0.1_i0.7"),
+        "detect",
+        "yolo26 detect",
+    )
+    .await;
+    gpu_case(
+        YOLO26_SEGMENT,
+        blob(image!("bus.jpg"), "image/jpeg").into(),
+        options(640, 0.1, 0.7),
+        golden!("yolo26n-seg-shapes__bus__s640_c0.1_i0.7"),
+        "segment",
+        "yolo26 segment",
+    )
+    .await;
+    gpu_case(
+        YOLO26_POSE,
+        common::image_data(image!("portrait-360x720.png")).into(),
+        options(640, 0.1, 0.7),
+        golden!("yolo26n-pose-shapes__portrait-360x720__s640_c0.1_i0.7"),
+        "pose",
+        "yolo26 pose",
+    )
+    .await;
+    gpu_case(
+        YOLO26_OBB,
+        common::image_data(image!("obb-640x480.png")).into(),
+        options(640, 0.1, 0.7),
+        golden!("yolo26n-obb-shapes__obb-640x480__s640_c0.1_i0.7"),
+        "obb",
+        "yolo26 obb",
+    )
+    .await;
+}
+
+#[wasm_bindgen_test]
+async fn auto_picks_the_cpu_on_a_software_adapter_and_says_so() {
+    let model = load_on(YOLO11N, DeviceChoice::Auto).await.unwrap();
+    let d = device_of(&model);
+    assert_eq!(d.device, "cpu");
+    let why = d.device_reason.unwrap_or_default();
+    assert!(why.contains("software"), "the reason should name the software adapter: {why}");
+    assert!(d.adapter.unwrap_or_default().to_lowercase().contains("swiftshader"), "{why}");
+    // "cpu" says it was asked for.
+    let d = device_of(&load_on(YOLO11N, DeviceChoice::Cpu).await.unwrap());
+    assert_eq!((d.device.as_str(), d.device_reason.as_deref()), ("cpu", Some("`device: \"cpu\"` was asked for")));
+}
+
+#[wasm_bindgen_test]
+async fn load_options_are_checked() {
+    let bytes = || JsValue::from(Uint8Array::from(YOLO11N));
+    for (opts, field) in [
+        (r#"{"device": "gpu"}"#, "device"),
+        (r#"{"device": 1}"#, "device"),
+        (r#"{"devices": "cpu"}"#, "devices"),
+        (r#""webgpu""#, "options"),
+    ] {
+        let err =
+            JsFuture::from(LocalModel::load(bytes(), Some(js_sys::JSON::parse(opts).unwrap()))).await.unwrap_err();
+        assert_eq!(error_code(&err), ("YoloError".into(), "invalid_argument".into()), "{opts}");
+        assert_eq!(Reflect::get(&err, &"field".into()).unwrap().as_string().as_deref(), Some(field), "{opts}");
+    }
+    let v = JsFuture::from(LocalModel::load(bytes(), Some(js_sys::JSON::parse(r#"{"device": "cpu"}"#).unwrap())))
+        .await
+        .unwrap();
+    let info = Reflect::get(&v, &"info".into()).unwrap();
+    assert_eq!(Reflect::get(&info, &"device".into()).unwrap().as_string().as_deref(), Some("cpu"));
+}
+
+#[wasm_bindgen_test]
+async fn a_lost_device_is_device_lost_then_the_model_reloads() {
+    let model = load_on(YOLO11N, DeviceChoice::WebGpu).await.unwrap();
+    assert_eq!(device_of(&model).device, "webgpu");
+    let src = || JsValue::from(common::image_data(image!("square-640x640.png")));
+    JsFuture::from(model.test_lose_device()).await.unwrap();
+    let err = predict(&model, src(), JsValue::UNDEFINED).await.unwrap_err();
+    assert_eq!(error_code(&err), ("YoloError".into(), "device_lost".into()));
+    // The next call makes a new device and program, and answers as before.
+    let ours = predict(&model, src(), options(640, 0.25, 0.45)).await.unwrap();
+    check(&ours, &golden!("yolo11n-shapes__square-640x640__s640_c0.25_i0.45"), "detect", "after a device loss");
+}
