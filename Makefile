@@ -22,8 +22,9 @@ setup:
 test: setup
 	$(MAKE) test-native test-web test-pkg test-e2e
 
+# tests/gpu.rs runs the WebGPU kernels on Mesa's lavapipe (Vulkan), which wants a runtime dir.
 test-native:
-	cargo test --release --workspace
+	XDG_RUNTIME_DIR=$${XDG_RUNTIME_DIR:-/tmp} cargo test --release --workspace
 
 # `test-hooks` adds `__testTrap` (a panic / trap on purpose) for the trap tests; every wasm test
 # build uses it so the library is compiled once. Each trap test poisons its module for good, so
@@ -83,6 +84,7 @@ bench: setup
 	@if [ ! -f pkg/yolo_wasm_bg.wasm ] || [ -n "$$(find src npm scripts Cargo.toml Cargo.lock -newer pkg/yolo_wasm_bg.wasm -print -quit)" ]; then \
 	  ./scripts/build-pkg.sh; fi
 	node bench/run.mjs $(BENCH_ARGS)
+	node bench/run.mjs --webgpu $(BENCH_WEBGPU_ARGS)
 
 ## Fuzzing (not part of `make test`): every cargo-fuzz target for FUZZ_RUNS executions (default
 ## 1,000,000; FUZZ_TIME=S caps each target's seconds), one job and one worker; prints executions,

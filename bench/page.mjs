@@ -34,6 +34,10 @@ const params = new URLSearchParams(location.search);
 const RUNTIME = params.get("runtime") ?? "ours";
 const THREADS = Number(params.get("threads") ?? 1);
 const PEER_PRE = params.get("pre") ?? "canvas";
+// ?device=webgpu: every runtime on WebGPU (ours: `device: "webgpu"`, ort-web: its WebGPU EP,
+// @ultralytics/yolo: `device: "webgpu"`); default: every runtime on the CPU, ours included
+// (`device: "cpu"`, so a machine with a GPU still measures the CPU path here).
+const DEVICE = params.get("device") === "webgpu" ? "webgpu" : "cpu";
 // Which build of our package (bench/run.mjs --pkg): a directory of the checkout.
 const PKG = params.get("pkg") ?? "/pkg/";
 const ORT_DIST = "/node_modules/onnxruntime-web/dist/";
@@ -69,7 +73,12 @@ async function makeRuntime(name) {
     return {
       version: null,
       async load(url) {
-        return mod.LocalModel.load(url);
+        const model = await mod.LocalModel.load(url, { device: DEVICE });
+        if (model.info.device !== DEVICE) throw new Error(`yolo-wasm runs on ${model.info.device}: ${model.info.deviceReason}`);
+        return model;
+      },
+      async profile(model, img) {
+        return model.gpuProfile(img);
       },
       async predict(model, img, { imgsz, conf, iou }) {
         const res = await model.predict(img, { imgsz, conf, iou });
@@ -86,7 +95,7 @@ async function makeRuntime(name) {
     };
   }
   if (name === "ort") {
-    const ort = await import(`${ORT_DIST}ort.wasm.min.mjs`);
+    const ort = await import(`${ORT_DIST}${DEVICE === "webgpu" ? "ort.webgpu.min.mjs" : "ort.wasm.min.mjs"}`);
     ort.env.wasm.wasmPaths = ORT_DIST;
     ort.env.wasm.numThreads = THREADS;
     ort.env.wasm.simd = true; // only SIMD builds ship since 1.19; kept for older versions
@@ -95,7 +104,7 @@ async function makeRuntime(name) {
       version: ort.env.versions?.web ?? null,
       async load(url, meta) {
         const session = await ort.InferenceSession.create(url, {
-          executionProviders: ["wasm"],
+          executionProviders: [DEVICE === "webgpu" ? "webgpu" : "wasm"],
           graphOptimizationLevel: "all",
         });
         return { session, meta };
@@ -120,7 +129,7 @@ async function makeRuntime(name) {
     return {
       version: null,
       async load(url) {
-        return YOLO.load(url, { device: "cpu", ortBaseUrl: new URL(ULTRA_ORT_DIST, location.href).href });
+        return YOLO.load(url, { device: DEVICE, ortBaseUrl: new URL(ULTRA_ORT_DIST, location.href).href });
       },
       async predict(model, img, { conf, iou }) {
         const res = await model.predict(img, { conf, iou });
@@ -172,6 +181,10 @@ window.bench = {
     sampleHeap();
     const { raw, ...rest } = r;
     return { wall, ...rest };
+  },
+  /** Per-dispatch GPU times of one inference (ours on WebGPU only; null elsewhere). */
+  async profile(modelId, imageId) {
+    return runtime.profile ? runtime.profile(models.get(modelId), images.get(imageId)) : null;
   },
   /** Full results of one prediction (for checking that the runtimes agree). */
   async results(modelId, imageId, opts) {

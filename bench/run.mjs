@@ -3,6 +3,10 @@
 // prints the table.
 //
 //   node bench/run.mjs [--runs N] [--warmup N] [--cold N] [--quick] [--no-write]
+//   node bench/run.mjs --webgpu [--runs N] …: the WebGPU table instead (ours vs ort-web's WebGPU EP
+//   vs @ultralytics/yolo on WebGPU, one adapter; per-dispatch GPU times of ours), written to its own
+//   part of BENCHMARKS.md. Here that adapter is SwiftShader (a CPU emulation); on a machine with
+//   a GPU set BENCH_GPU=1 (Chromium then runs with its GPU process: BENCHMARKS.md "WebGPU").
 //   Screening (prints a short table, writes nothing): [--runtimes ours,ort1] [--models yolo11n,…]
 //   [--images large,…] [--pkg target/pkg-x] (another build of pkg/, served from the checkout)
 //   [--pkgs pkg,target/pkg-x,…] (several builds side by side: runtimes ours, ours2, …)
@@ -25,9 +29,10 @@ const opt = (name, dflt) => {
   return i >= 0 ? Number(argv[i + 1]) : dflt;
 };
 const QUICK = flag("--quick");
-const RUNS = opt("--runs", QUICK ? 3 : 10);
-const WARMUP = opt("--warmup", QUICK ? 1 : 3);
-const COLD = opt("--cold", QUICK ? 1 : 3);
+const WEBGPU = flag("--webgpu");
+const RUNS = opt("--runs", QUICK || WEBGPU ? 3 : 10);
+const WARMUP = opt("--warmup", QUICK || WEBGPU ? 1 : 3);
+const COLD = opt("--cold", WEBGPU ? 0 : QUICK ? 1 : 3);
 const WRITE = !flag("--no-write") && !QUICK && !["--runtimes", "--models", "--images", "--pkg", "--pkgs", "--tunes"].some(flag);
 const list = (name) => {
   const i = argv.indexOf(name);
@@ -64,6 +69,17 @@ const RUNTIMES = [
   { id: "ort2", runtime: "ort", threads: 2, label: "ort-web 2 threads" },
   { id: "ultra", runtime: "ultralytics", threads: 1, label: "@ultralytics/yolo cpu" },
 ];
+// The WebGPU comparison: the issue's models (detect and the segmentation model), one image.
+const GPU_RUNTIMES = [
+  { id: "ours", runtime: "ours", threads: 1, device: "webgpu", label: "yolo-wasm WebGPU" },
+  { id: "ortG", runtime: "ort", threads: 1, device: "webgpu", label: "ort-web WebGPU EP" },
+  { id: "ultraG", runtime: "ultralytics", threads: 1, device: "webgpu", label: "@ultralytics/yolo webgpu" },
+];
+if (WEBGPU) {
+  RUNTIMES.splice(0, RUNTIMES.length, ...GPU_RUNTIMES);
+  MODELS.splice(0, MODELS.length, ...MODELS.filter((m) => ["yolo11n", "yolov8n", "yolo11n-seg"].includes(m.id)));
+  IMAGES.splice(1);
+}
 for (const [name, arr] of [["--models", MODELS], ["--images", IMAGES], ["--runtimes", RUNTIMES]]) {
   const keep = list(name);
   if (keep) arr.splice(0, arr.length, ...arr.filter((x) => keep.includes(x.id)));
@@ -84,8 +100,12 @@ for (const t of list("--tunes") ?? []) {
 const COLD_MODEL = MODELS[0];
 const COLD_IMAGE = IMAGES[0];
 
+// BENCH_GPU=1: a machine with a real GPU: Chromium keeps its GPU process (no --disable-gpu) and
+// uses Vulkan where it has it. Otherwise WebGPU runs on SwiftShader.
+const REAL_GPU = process.env.BENCH_GPU === "1";
 const ARGS = [
-  ...BASE_ARGS,
+  ...BASE_ARGS.filter((a) => !(REAL_GPU && a === "--disable-gpu")),
+  ...(REAL_GPU ? ["--enable-features=Vulkan", "--ignore-gpu-blocklist"] : []),
   // performance.memory without bucketing; no throttling of the pages not in front.
   "--enable-precise-memory-info",
   ...NO_THROTTLING,
@@ -147,7 +167,7 @@ async function openPage(context, rt, server, external, query = "") {
     if (!r.url().startsWith(server.url) && !/^(data|blob):/.test(r.url())) external.push(r.url());
   });
   page.on("pageerror", (e) => log(`${rt.id} page error: ${e.message}`));
-  await page.goto(`${server.url}/bench/index.html?runtime=${rt.runtime}&threads=${rt.threads}&pkg=/${rt.pkg ?? PKGS[0]}/${rt.build ? `&build=${rt.build}` : ""}${rt.tune ? `&tune=${rt.tune}` : ""}${query}`);
+  await page.goto(`${server.url}/bench/index.html?runtime=${rt.runtime}&device=${rt.device ?? "cpu"}&threads=${rt.threads}&pkg=/${rt.pkg ?? PKGS[0]}/${rt.build ? `&build=${rt.build}` : ""}${rt.tune ? `&tune=${rt.tune}` : ""}${query}`);
   return page;
 }
 
@@ -310,6 +330,11 @@ async function main() {
       );
     }
   }
+  // Per-dispatch GPU times of ours, each model on the first image (WebGPU run only).
+  const profiles = {};
+  if (WEBGPU) {
+    for (const m of MODELS) profiles[m.id] = await pages.ours.evaluate(([mid, iid]) => window.bench.profile(mid, iid), [m.id, IMAGES[0].id]);
+  }
   const warmMem = {};
   for (const rt of RUNTIMES) warmMem[rt.id] = await pages[rt.id].evaluate(() => window.bench.memory());
   await context.close();
@@ -317,12 +342,12 @@ async function main() {
   await server.close();
   const load1 = loadavg()[0];
 
-  const result = { info, runs: RUNS, warmup: WARMUP, coldRounds: COLD, predict: PREDICT, rows, cold, coldMem, warmMem, wasm, versions, external, loadavg: [load0, load1] };
+  const result = { info, runs: RUNS, warmup: WARMUP, coldRounds: COLD, predict: PREDICT, rows, cold, coldMem, warmMem, wasm, versions, external, profiles, loadavg: [load0, load1] };
   mkdirSync(join(ROOT, "target"), { recursive: true });
-  writeFileSync(join(ROOT, "target/bench-results.json"), JSON.stringify(result, null, 2));
-  const md = SCREEN ? renderScreen(result) : render(result);
+  writeFileSync(join(ROOT, `target/bench-results${WEBGPU ? "-webgpu" : ""}.json`), JSON.stringify(result, null, 2));
+  const md = WEBGPU ? renderGpu(result) : SCREEN ? renderScreen(result) : render(result);
   console.log(md);
-  if (WRITE) writeBenchmarks(md);
+  if (WRITE) writeBenchmarks(md, WEBGPU ? "webgpu" : "latest");
   if (external.length) {
     console.error(`requests to other hosts (blocked): ${[...new Set(external)].join(", ")}`);
     process.exitCode = 1;
@@ -430,19 +455,66 @@ function renderScreen(r) {
   return L.join("\n");
 }
 
-const START = "<!-- bench:latest:start (written by bench/run.mjs; edit outside these markers) -->";
-const END = "<!-- bench:latest:end -->";
+/** The WebGPU table: same adapter for all, ratios ours ÷ peer, and our per-kernel GPU times. */
+function renderGpu(r) {
+  const { info } = r;
+  const L = [];
+  const adapter = REAL_GPU ? "the machine's GPU (BENCH_GPU=1)" : "SwiftShader (Chromium's CPU emulation of a GPU, `--enable-unsafe-webgpu`): the ratios say how efficient the kernels and their scheduling are, not what a real GPU does";
+  L.push(`Run ${info.date} on ${info.nproc} cores (${info.cpu}), Chromium ${info.chromium} headless, commit ${info.commit}; adapter: ${adapter}.`);
+  L.push(`Command: \`make bench\` (its WebGPU part: \`node bench/run.mjs --webgpu\`). Median of ${r.runs} runs after ${r.warmup} warm-up, runtimes taking turns; load average ${r.loadavg[0].toFixed(2)} → ${r.loadavg[1].toFixed(2)}.`);
+  L.push("");
+  L.push("Versions: " + Object.entries(info.versions).map(([k, v]) => `${k} ${v}`).join(", ") + ".");
+  L.push("");
+  L.push("| model | image | runtime | wall ms | inference | pre+post | dets | ours/this inference | ours/this wall |");
+  L.push("|---|---|---|---:|---:|---:|---:|---:|---:|");
+  for (const row of r.rows) {
+    const o = row.med.ours;
+    for (const rt of RUNTIMES) {
+      const x = row.med[rt.id];
+      const self = rt.id === "ours";
+      L.push(`| ${row.model.label} | ${row.image.label} | ${rt.label} | ${f1(x.wall)} | ${f1(x.inf)} | ${f1(x.prepost)} | ${x.n} | ${self ? "" : f2(o.inf / x.inf)} | ${self ? "" : f2(o.wall / x.wall)} |`);
+    }
+  }
+  L.push("");
+  if (r.rows.length && r.rows[0].med.ortG) {
+    const worst = Math.max(...r.rows.map((x) => x.med.ours.inf / x.med.ortG.inf));
+    L.push(`Target ours / ort-web WebGPU ≤ 0.8 (inference): worst ${f2(worst)}, **${worst <= 0.8 ? "met" : "not met"}** on this adapter.`);
+    L.push("");
+  }
+  for (const [model, steps] of Object.entries(r.profiles ?? {})) {
+    if (!steps) {
+      L.push(`${model}: no per-dispatch times (the adapter has no \`timestamp-query\`).`);
+      continue;
+    }
+    const per = new Map();
+    for (const s of steps) {
+      const e = per.get(s.kernel) ?? { ms: 0, macs: 0, n: 0 };
+      e.ms += s.ms;
+      e.macs += s.macs;
+      e.n += 1;
+      per.set(s.kernel, e);
+    }
+    const total = steps.reduce((a, s) => a + s.ms, 0);
+    L.push(`${model}: GPU time per kernel (timestamp queries, one pass per dispatch; total ${f1(total)} ms over ${steps.length} dispatches): ` +
+      [...per].sort((a, b) => b[1].ms - a[1].ms).map(([k, e]) => `${k} ×${e.n} ${f1(e.ms)} ms${e.macs ? ` (${f1((2 * e.macs) / (e.ms * 1e6))} GFLOP/s)` : ""}`).join(", ") + ".");
+    L.push("");
+  }
+  return L.join("\n");
+}
 
-function writeBenchmarks(md) {
+function writeBenchmarks(md, part) {
+  const START = `<!-- bench:${part}:start (written by bench/run.mjs; edit outside these markers) -->`;
+  const END = `<!-- bench:${part}:end -->`;
   const file = join(ROOT, "BENCHMARKS.md");
   const block = `${START}\n${md}\n${END}`;
-  let text = existsSync(file) ? readFileSync(file, "utf8") : `# Benchmarks\n\n## Latest run\n\n${START}\n${END}\n`;
-  const a = text.indexOf(START.slice(0, 24));
+  const heading = part === "latest" ? "Latest run" : "Latest WebGPU run";
+  let text = existsSync(file) ? readFileSync(file, "utf8") : "# Benchmarks\n";
+  const a = text.indexOf(START.slice(0, START.indexOf(" (")));
   const b = text.indexOf(END);
-  if (a < 0 || b < 0) text = `${text.trimEnd()}\n\n## Latest run\n\n${block}\n`;
+  if (a < 0 || b < 0) text = `${text.trimEnd()}\n\n## ${heading}\n\n${block}\n`;
   else text = text.slice(0, a) + block + text.slice(b + END.length);
   writeFileSync(file, text);
-  log("wrote BENCHMARKS.md");
+  log(`wrote BENCHMARKS.md (${part})`);
 }
 
 main().catch((e) => {

@@ -17,6 +17,11 @@ export interface WorkerModelOptions {
   build?: RuntimeBuild;
   /** `initThreadPool(threads)` in the worker (default `navigator.hardwareConcurrency`, at most 16; threaded build only). */
   threads?: number;
+  /**
+   * `LocalModel.load`'s `device` in the worker: "auto" (default: WebGPU on a hardware adapter,
+   * else the CPU), "webgpu" or "cpu". `info.device` / `info.deviceReason` say what runs.
+   */
+  device?: "auto" | "webgpu" | "cpu";
   /** The model's name in `metadata.model` when `source` is bytes or a Blob (default "model.onnx"). */
   name?: string;
   /**

@@ -7,13 +7,13 @@ import { errorFromData, yoloError } from "./worker_protocol.js";
 
 /** Restarts in a row (without a successful predict/track between them) before giving up. */
 const DEFAULT_RESTARTS = 2;
-const OPTION_KEYS = ["build", "threads", "name", "restarts"];
+const OPTION_KEYS = ["build", "threads", "name", "restarts", "device"];
 
 /**
  * Starts a worker, loads the package (the threaded build and its pool where the page is
  * cross-origin isolated) and the model in it; resolves once the model is loaded.
  * @param {string | URL | ArrayBuffer | Uint8Array | Blob} source
- * @param {{build?: string, threads?: number, name?: string, restarts?: number}} [options]
+ * @param {{build?: string, threads?: number, name?: string, restarts?: number, device?: "auto" | "webgpu" | "cpu"}} [options]
  * @returns {Promise<WorkerModel>}
  */
 export async function createWorkerModel(source, options = {}) {
@@ -52,7 +52,7 @@ function checkOptions(options) {
   if (options.name !== undefined && (typeof options.name !== "string" || options.name === "")) {
     throw yoloError("invalid_argument", "name must be a non-empty string", "name");
   }
-  return { build: options.build, threads: options.threads, name: options.name, restarts };
+  return { build: options.build, threads: options.threads, name: options.name, restarts, device: options.device };
 }
 
 /**
@@ -145,7 +145,7 @@ export class WorkerModel {
       },
     );
     this.#start();
-    const first = this.#post({ type: "load", source, build: opts.build, threads: opts.threads }, []).then(
+    const first = this.#post({ type: "load", source, build: opts.build, threads: opts.threads, device: opts.device }, []).then(
       (reply) => {
         this.#info = reply.info;
         this.#runtime = reply.runtime;
@@ -332,7 +332,7 @@ export class WorkerModel {
     this.#stats.restarts += 1;
     this.#start();
     const current = this.#worker;
-    const reloading = this.#post({ type: "load", source: this.#source, build: this.#opts.build, threads: this.#opts.threads }, [])
+    const reloading = this.#post({ type: "load", source: this.#source, build: this.#opts.build, threads: this.#opts.threads, device: this.#opts.device }, [])
       .then(
         (reply) => {
           this.#info = reply.info;

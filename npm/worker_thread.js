@@ -50,14 +50,15 @@ async function run(msg) {
  * `build`: one of init()'s builds, undefined (init() picks), or "single-thread" (the page's pick
  * after the threaded build's pool could not start here: relaxed SIMD where the engine has it).
  */
-async function load({ source, build, threads }) {
+async function load({ source, build, threads, device }) {
   const chosen = build === "single-thread" ? (relaxedSimdSupported() ? "relaxed-simd" : "simd128") : build;
   await init(chosen === undefined ? undefined : { build: chosen });
   // The pool starts while the model loads (a load does not need it; predict waits for it).
   const pool = initThreadPool(threads);
   model?.free();
   model = null;
-  const loading = LocalModel.load(source);
+  // `device` is checked by LocalModel.load (invalid_argument naming it).
+  const loading = LocalModel.load(source, device === undefined ? undefined : { device });
   loading.catch(() => {}); // awaited below, after the pool: not an unhandled rejection meanwhile
   try {
     await pool;

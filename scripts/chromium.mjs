@@ -4,7 +4,11 @@
 /** The browser binary: Debian's (scripts/setup.sh installs it); `CHROMIUM=/path` picks another. */
 export const CHROMIUM = process.env.CHROMIUM ?? "/usr/bin/chromium";
 
-/** What every launch needs here: root without a sandbox, headless, no GPU, no background traffic. */
+/**
+ * What every launch needs here: root without a sandbox, headless, no GPU, no background traffic;
+ * and WebGPU, which without a GPU Chromium gives on SwiftShader (a CPU emulation): `device: "auto"`
+ * then keeps the CPU, `device: "webgpu"` runs there (the WebGPU tests and benchmark).
+ */
 export const BASE_ARGS = [
   "--no-sandbox",
   "--headless",
@@ -13,6 +17,7 @@ export const BASE_ARGS = [
   "--disable-background-networking",
   "--disable-component-update",
   "--no-first-run",
+  "--enable-unsafe-webgpu",
 ];
 
 /** Pages not in front keep full-speed timers and requestAnimationFrame. */

@@ -75,3 +75,16 @@ async fn draws_on_an_offscreen_canvas_inside_a_worker() {
     let close = px.iter().zip(want).all(|(a, b)| (*a as i32 - b as i32).abs() <= 3);
     assert!(close, "pixel {:?} at ({x}, {y}) should be the class colour {want:?}", &px[..3]);
 }
+
+/// WebGPU inside a dedicated worker (`navigator.gpu` there; SwiftShader in these tests).
+#[wasm_bindgen_test]
+async fn predicts_on_webgpu_inside_a_worker() {
+    use yolo_wasm::web::DeviceChoice;
+    assert!(web_sys::window().is_none(), "this test must run in a worker");
+    let model = LocalModel::from_source_on(Uint8Array::from(YOLO11N).into(), DeviceChoice::WebGpu).await.unwrap();
+    let device = js_sys::Reflect::get(&model.info().unwrap(), &"device".into()).unwrap();
+    assert_eq!(device.as_string().as_deref(), Some("webgpu"));
+    let ours = predict(&model, common::image_data(SQUARE).into()).await;
+    let want = golden(include_str!("fixtures/golden/yolo11n-shapes__square-640x640__s640_c0.25_i0.45.json"));
+    common::compare(&ours.images[0].results, &want.images[0].results, "worker WebGPU").unwrap();
+}

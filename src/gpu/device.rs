@@ -94,9 +94,12 @@ impl Gpu {
             max_storage_buffers_per_shader_stage: have.max_storage_buffers_per_shader_stage.max(5),
             ..wgpu::Limits::downlevel_defaults()
         };
+        // Per-dispatch GPU times for the profile (`GpuProgram::profile`), where the adapter has them.
+        let features = adapter.features() & wgpu::Features::TIMESTAMP_QUERY;
         let (device, queue) = adapter
             .request_device(&wgpu::DeviceDescriptor {
                 label: Some("yolo-wasm"),
+                required_features: features,
                 required_limits: limits,
                 ..Default::default()
             })

@@ -25,6 +25,19 @@ fn source(kernel: Kernel) -> (String, &'static str) {
     }
 }
 
+/// One step's GPU time in a [`GpuProgram::profile`].
+#[derive(Debug, Clone)]
+pub struct StepTime {
+    /// The tract node (and what was fused into it).
+    pub label: String,
+    /// The kernel.
+    pub kernel: Kernel,
+    /// Milliseconds on the GPU.
+    pub ms: f64,
+    /// Multiply-adds (0 for non-products): GFLOP/s = 2 · macs / time.
+    pub macs: u64,
+}
+
 /// A program ready to run on one device.
 pub struct GpuProgram {
     gpu: Gpu,
@@ -74,6 +87,19 @@ impl GpuProgram {
                 t.len
             )));
         }
+        // The constants' values (the lowering admits only f32 constants).
+        let weights = program
+            .tensors
+            .iter()
+            .map(|t| match &t.kind {
+                TensorKind::Const(k) => k
+                    .try_as_plain_ram()
+                    .and_then(|v| v.as_slice::<f32>().map(<[f32]>::to_vec))
+                    .map(Some)
+                    .map_err(|e| GpuError::Failed(format!("a weight tensor is not f32 values: {e}"))),
+                _ => Ok(None),
+            })
+            .collect::<Result<Vec<_>, _>>()?;
         let device = &gpu.device;
         let storage = wgpu::BufferUsages::STORAGE | wgpu::BufferUsages::COPY_DST | wgpu::BufferUsages::COPY_SRC;
         let (pipelines, buffers, staging, bind_groups) = scoped(&gpu, "preparing the model", || {
@@ -114,17 +140,11 @@ impl GpuProgram {
                 .enumerate()
                 .map(|(i, t)| match (&t.kind, slots[i]) {
                     (TensorKind::Intermediate, Some(s)) => pool[s].clone(),
-                    (TensorKind::Const(k), _) => {
-                        let values = k
-                            .try_as_plain_ram()
-                            .and_then(|v| v.as_slice::<f32>().map(<[f32]>::to_vec))
-                            .unwrap_or_else(|_| vec![0.0; t.len]);
-                        device.create_buffer_init(&wgpu::util::BufferInitDescriptor {
-                            label: Some("weights"),
-                            contents: bytemuck::cast_slice(&values),
-                            usage: storage,
-                        })
-                    }
+                    (TensorKind::Const(_), _) => device.create_buffer_init(&wgpu::util::BufferInitDescriptor {
+                        label: Some("weights"),
+                        contents: bytemuck::cast_slice(weights[i].as_deref().unwrap_or(&[0.0])),
+                        usage: storage,
+                    }),
                     (TensorKind::Dummy, _) => device.create_buffer_init(&wgpu::util::BufferInitDescriptor {
                         label: Some("absent"),
                         contents: bytemuck::cast_slice(&[0f32]),
@@ -231,8 +251,8 @@ impl GpuProgram {
         Ok(outputs)
     }
 
-    /// Maps a readback buffer and copies its values out.
-    async fn read(&self, buffer: &wgpu::Buffer, len: usize) -> Result<Vec<f32>, GpuError> {
+    /// Maps a readback buffer and copies its bytes out.
+    async fn read_bytes(&self, buffer: &wgpu::Buffer) -> Result<Vec<u8>, GpuError> {
         let (tx, rx) = futures_channel::oneshot::channel();
         buffer.map_async(wgpu::MapMode::Read, .., move |r| {
             let _ = tx.send(r);
@@ -244,15 +264,86 @@ impl GpuProgram {
             .map_err(|e| GpuError::Failed(format!("waiting for the GPU: {e}")))?;
         let mapped = rx.await.map_err(|_| GpuError::Lost("the readback was dropped".into()))?;
         mapped.map_err(|e| {
-            self.gpu.check_lost().err().unwrap_or_else(|| GpuError::Failed(format!("reading the outputs back: {e}")))
+            self.gpu.check_lost().err().unwrap_or_else(|| GpuError::Failed(format!("reading back: {e}")))
         })?;
-        let data = {
-            let view =
-                buffer.get_mapped_range(..).map_err(|e| GpuError::Failed(format!("reading the outputs back: {e}")))?;
-            view.chunks_exact(4).take(len).map(|c| f32::from_le_bytes([c[0], c[1], c[2], c[3]])).collect()
-        };
+        let data = buffer.get_mapped_range(..).map_err(|e| GpuError::Failed(format!("reading back: {e}")))?.to_vec();
         buffer.unmap();
         Ok(data)
+    }
+
+    /// GPU time of every step, in its order: one compute pass per step with timestamps at its
+    /// start and end (the `timestamp-query` feature). `None` where the adapter has no timestamps.
+    pub async fn profile(&self, input: &[f32]) -> Result<Option<Vec<StepTime>>, GpuError> {
+        if !self.gpu.device.features().contains(wgpu::Features::TIMESTAMP_QUERY) {
+            return Ok(None);
+        }
+        self.run(input).await?;
+        let steps = &self.program.steps;
+        let count = (steps.len() * 2) as u32;
+        let device = &self.gpu.device;
+        let (set, resolve, readback) = scoped(&self.gpu, "profiling the model", || {
+            let set = device.create_query_set(&wgpu::QuerySetDescriptor {
+                label: Some("steps"),
+                ty: wgpu::QueryType::Timestamp,
+                count,
+            });
+            let size = count as u64 * 8;
+            let resolve = device.create_buffer(&wgpu::BufferDescriptor {
+                label: Some("timestamps"),
+                size,
+                usage: wgpu::BufferUsages::QUERY_RESOLVE | wgpu::BufferUsages::COPY_SRC,
+                mapped_at_creation: false,
+            });
+            let readback = device.create_buffer(&wgpu::BufferDescriptor {
+                label: Some("timestamps readback"),
+                size,
+                usage: wgpu::BufferUsages::MAP_READ | wgpu::BufferUsages::COPY_DST,
+                mapped_at_creation: false,
+            });
+            let mut encoder = device.create_command_encoder(&wgpu::CommandEncoderDescriptor { label: Some("profile") });
+            for (i, (step, group)) in steps.iter().zip(&self.bind_groups).enumerate() {
+                let mut pass = encoder.begin_compute_pass(&wgpu::ComputePassDescriptor {
+                    label: Some(&step.label),
+                    timestamp_writes: Some(wgpu::ComputePassTimestampWrites {
+                        query_set: &set,
+                        beginning_of_pass_write_index: Some(2 * i as u32),
+                        end_of_pass_write_index: Some(2 * i as u32 + 1),
+                    }),
+                });
+                pass.set_pipeline(&self.pipelines[&step.kernel]);
+                pass.set_bind_group(0, group, &[]);
+                let [x, y, z] = step.workgroups;
+                pass.dispatch_workgroups(x, y, z);
+            }
+            encoder.resolve_query_set(&set, 0..count, &resolve, 0);
+            encoder.copy_buffer_to_buffer(&resolve, 0, &readback, 0, size);
+            self.gpu.queue.submit([encoder.finish()]);
+            (set, resolve, readback)
+        })
+        .await?;
+        let bytes = self.read_bytes(&readback).await?;
+        drop((set, resolve));
+        let period = self.gpu.queue.get_timestamp_period() as f64;
+        let ticks: Vec<u64> =
+            bytes.chunks_exact(8).map(|c| u64::from_le_bytes(c.try_into().unwrap_or([0; 8]))).collect();
+        Ok(Some(
+            steps
+                .iter()
+                .enumerate()
+                .map(|(i, s)| StepTime {
+                    label: s.label.clone(),
+                    kernel: s.kernel,
+                    ms: ticks[2 * i + 1].saturating_sub(ticks[2 * i]) as f64 * period / 1e6,
+                    macs: s.macs,
+                })
+                .collect(),
+        ))
+    }
+
+    /// Maps a readback buffer and copies its values out.
+    async fn read(&self, buffer: &wgpu::Buffer, len: usize) -> Result<Vec<f32>, GpuError> {
+        let bytes = self.read_bytes(buffer).await?;
+        Ok(bytes.chunks_exact(4).take(len).map(|c| f32::from_le_bytes([c[0], c[1], c[2], c[3]])).collect())
     }
 
     /// Releases the device and every buffer at once (`model.free()`); later runs fail with

@@ -10,6 +10,6 @@ pub mod lower;
 pub mod program;
 
 pub use device::{AdapterSummary, Gpu, GpuError};
-pub use exec::GpuProgram;
+pub use exec::{GpuProgram, StepTime};
 pub use lower::{lower, Unsupported};
 pub use program::{Kernel, Program};

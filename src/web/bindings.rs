@@ -94,6 +94,50 @@ impl LocalModel {
         self.run(source, options, Some(self.tracker.clone()))
     }
 
+    /// Diagnostics: the GPU time of every WebGPU dispatch of one inference on `source`, in
+    /// order (`[{ label, kernel, ms, macs }]`, `macs` = multiply-adds, so GFLOP/s = 2·macs/ms/1e6),
+    /// from the adapter's `timestamp-query` feature. Resolves to `null` when the CPU runs the
+    /// model or the adapter has no timestamps.
+    #[wasm_bindgen(js_name = gpuProfile, unchecked_return_type = "Promise<GpuStepTime[] | null>")]
+    pub fn gpu_profile(
+        &self,
+        #[wasm_bindgen(unchecked_param_type = "ImageSource")] source: JsValue,
+    ) -> js_sys::Promise {
+        let model = self.inner.clone();
+        let gpu = self.gpu.clone();
+        guard::promise(async move {
+            let Some(program) = gpu_program(&gpu, &model).await.map_err(to_js)? else {
+                return Ok(JsValue::NULL);
+            };
+            let rgba = source::pixels(&source).await.map_err(to_js)?;
+            let input = guard::sync(move || {
+                let px = Pixels::new(rgba.width, rgba.height, 4, &rgba.data)?;
+                model.prepare(&px, &crate::PredictOptions::default())
+            })
+            .and_then(|r| r)
+            .map_err(to_js)?;
+            let times = program.profile(&input.tensor).await.map_err(|e| to_js(e.into()))?;
+            #[derive(Serialize)]
+            struct StepTime {
+                label: String,
+                kernel: String,
+                ms: f64,
+                macs: f64,
+            }
+            let times: Option<Vec<StepTime>> = times.map(|t| {
+                t.into_iter()
+                    .map(|s| StepTime {
+                        label: s.label,
+                        kernel: format!("{:?}", s.kernel),
+                        ms: s.ms,
+                        macs: s.macs as f64,
+                    })
+                    .collect()
+            });
+            to_value(&times)
+        })
+    }
+
     /// Test builds only (`--features test-hooks`): destroys this model's GPU device the way a
     /// driver reset would, and resolves once the browser reported the loss.
     #[cfg(feature = "test-hooks")]

@@ -45,6 +45,18 @@ export interface ModelInfo {
   deviceReason?: string;
 }
 
+/** One WebGPU dispatch of `LocalModel.gpuProfile`. */
+export interface GpuStepTime {
+  /** The ONNX node (and what was fused into it: "+bias", "+silu"). */
+  label: string;
+  /** The WGSL kernel: Gemm, ConvDirect, Binary, Unary, Copy, Softmax, Reduce, MaxPool. */
+  kernel: string;
+  /** GPU milliseconds (timestamp queries around the dispatch). */
+  ms: number;
+  /** Multiply-adds of a product (0 otherwise): GFLOP/s = 2 · macs / ms / 1e6. */
+  macs: number;
+}
+
 /** `LocalModel.load` options. Unknown keys are `invalid_argument` errors. */
 export interface LoadOptions {
   /**

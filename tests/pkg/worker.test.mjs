@@ -155,6 +155,13 @@ test("track(): integer track_ids that persist across frames of moving objects; r
   assert.ok(reset.length > 0 && reset.every(Number.isInteger), `after resetTracker: ${reset}`);
 });
 
+test("device: \"webgpu\" runs the worker's model on WebGPU (SwiftShader here) and matches the golden file; a bad device is invalid_argument", T, async () => {
+  const out = await call("onWebGpu", session.pkg, "square-640x640.png");
+  assert.deepEqual({ code: out.bad.code, field: out.bad.field }, { code: "invalid_argument", field: "device" });
+  assert.equal(out.info.device, "webgpu", out.info.deviceReason);
+  assertGolden(out.response, "square-640x640", "worker WebGPU");
+});
+
 test("no console error or failed request beyond the ones the tests cause on purpose", T, async () => {
   // Expected: the killed worker's report of its uncaught error, and the missing model's request
   // (a 404, or aborted when its worker is ended while the error body is still arriving).

@@ -19,12 +19,23 @@ fn main(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: vec3
     if (idx >= p[0]) {
         return;
     }
-    let H = p[2];
-    let W = p[3];
+    // Every parameter read once (storage reads inside the loops cost on software adapters).
+    let H = i32(p[2]);
+    let W = i32(p[3]);
     let OH = p[5];
     let OW = p[6];
     let KH = p[7];
     let KW = p[8];
+    let sh = i32(p[9]);
+    let sw = i32(p[10]);
+    let ph = i32(p[11]);
+    let pw = i32(p[12]);
+    let dh = i32(p[13]);
+    let dw = i32(p[14]);
+    let transposed = p[18] == 1u;
+    let x_c = p[19];
+    let x_h = p[20];
+    let x_w = p[21];
     let ox = idx % OW;
     let oy = (idx / OW) % OH;
     let oc = idx / (OW * OH);
@@ -37,35 +48,37 @@ fn main(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: vec3
     }
     for (var i = 0u; i < icg; i++) {
         let ic = g * icg + i;
+        let w_base = (oc * icg + i) * KH * KW;
         for (var ky = 0u; ky < KH; ky++) {
             var iy: i32;
-            if (p[18] == 0u) {
-                iy = i32(oy * p[9] + ky * p[13]) - i32(p[11]);
+            if (!transposed) {
+                iy = i32(oy) * sh + i32(ky) * dh - ph;
             } else {
-                let t = i32(oy) + i32(p[11]) - i32(ky * p[13]);
-                if (t < 0 || t % i32(p[9]) != 0) {
+                let t = i32(oy) + ph - i32(ky) * dh;
+                if (t < 0 || t % sh != 0) {
                     continue;
                 }
-                iy = t / i32(p[9]);
+                iy = t / sh;
             }
-            if (iy < 0 || iy >= i32(H)) {
+            if (iy < 0 || iy >= H) {
                 continue;
             }
+            let row = ic * x_c + u32(iy) * x_h;
             for (var kx = 0u; kx < KW; kx++) {
                 var ix: i32;
-                if (p[18] == 0u) {
-                    ix = i32(ox * p[10] + kx * p[14]) - i32(p[12]);
+                if (!transposed) {
+                    ix = i32(ox) * sw + i32(kx) * dw - pw;
                 } else {
-                    let t = i32(ox) + i32(p[12]) - i32(kx * p[14]);
-                    if (t < 0 || t % i32(p[10]) != 0) {
+                    let t = i32(ox) + pw - i32(kx) * dw;
+                    if (t < 0 || t % sw != 0) {
                         continue;
                     }
-                    ix = t / i32(p[10]);
+                    ix = t / sw;
                 }
-                if (ix < 0 || ix >= i32(W)) {
+                if (ix < 0 || ix >= W) {
                     continue;
                 }
-                acc = fma(x[ic * p[19] + u32(iy) * p[20] + u32(ix) * p[21]], w[((oc * icg + i) * KH + ky) * KW + kx], acc);
+                acc = fma(x[row + u32(ix) * x_w], w[w_base + ky * KW + kx], acc);
             }
         }
     }

@@ -1,5 +1,7 @@
 // Batched matrix product C[b, m, n] = act(Σ_k A[b, m, k] · B[b, k, n] + bias), one 64×64 tile of C
-// per workgroup of 16×16 invocations (4×4 values each), K in steps of 16 through workgroup memory.
+// per workgroup of 16×16 invocations, each 4 rows × 4 columns held in four vec4 accumulators; K in
+// steps of 16 through workgroup memory (two barriers per step). Parameters are read once into
+// locals; the im2col pixel of the B values an invocation loads is fixed, so it is computed once.
 // A, B and C are read and written through strides, so any einsum that groups into
 // batch / m / n / k axes runs here without a transpose. With `im2col` set, B is not a matrix but
 // the convolution patches of an image (an implicit GEMM: no im2col buffer is ever written).
@@ -16,33 +18,16 @@
 @group(0) @binding(3) var<storage, read> bias: array<f32>;
 @group(0) @binding(4) var<storage, read_write> c: array<f32>;
 
-var<workgroup> ta: array<array<f32, 64>, 16>;
-var<workgroup> tb: array<array<f32, 64>, 16>;
+// [k][m / 4] and [k][n / 4]: one vec4 load gives an invocation its 4 rows (or 4 columns).
+var<workgroup> ta: array<array<vec4<f32>, 16>, 16>;
+var<workgroup> tb: array<array<vec4<f32>, 16>, 16>;
 
-fn load_b(batch: u32, k: u32, n: u32) -> f32 {
-    if (p[14] == 0u) {
-        return b[batch * p[6] + k * p[7] + n * p[8]];
-    }
-    let khw = p[18] * p[19];
-    let ic = k / khw;
-    let ky = (k / p[19]) % p[18];
-    let kx = k % p[19];
-    let oy = n / p[26];
-    let ox = n % p[26];
-    let iy = i32(oy * p[20] + ky * p[24]) - i32(p[22]);
-    let ix = i32(ox * p[21] + kx * p[25]) - i32(p[23]);
-    if (iy < 0 || ix < 0 || iy >= i32(p[16]) || ix >= i32(p[17])) {
-        return 0.0;
-    }
-    return b[batch * p[6] + ic * p[27] + u32(iy) * p[28] + u32(ix) * p[29]];
-}
-
-fn activate(v: f32, act: u32) -> f32 {
+fn activate(v: vec4<f32>, act: u32) -> vec4<f32> {
     if (act == 1u) {
-        return v / (1.0 + exp(-v));
+        return v / (vec4<f32>(1.0) + exp(-v));
     }
     if (act == 2u) {
-        return 1.0 / (1.0 + exp(-v));
+        return vec4<f32>(1.0) / (vec4<f32>(1.0) + exp(-v));
     }
     return v;
 }
@@ -52,69 +37,116 @@ fn main(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_id) lid:
     let M = p[0];
     let N = p[1];
     let K = p[2];
+    let a_m = p[4];
+    let a_k = p[5];
+    let b_k = p[7];
+    let b_n = p[8];
+    let im2col = p[14] == 1u;
+    let H = i32(p[16]);
+    let W = i32(p[17]);
+    let KH = p[18];
+    let KW = p[19];
+    let KHW = KH * KW;
+    let dil_h = p[24];
+    let dil_w = p[25];
+    let x_c = p[27];
+    let x_h = p[28];
+    let x_w = p[29];
     let batch = wg.z;
+    let a_base = batch * p[3];
+    let b_base = batch * p[6];
     let m0 = wg.y * 64u;
     let n0 = wg.x * 64u;
     let tid = lid.y * 16u + lid.x;
-    var acc: array<f32, 16>;
-    for (var i = 0u; i < 16u; i++) {
-        acc[i] = 0.0;
+    // The B values this invocation loads: column n0 + tid % 64, rows k0 + tid / 64 + 4i.
+    let nb = tid % 64u;
+    let gn_load = n0 + nb;
+    var iy0 = 0;
+    var ix0 = 0;
+    if (im2col && p[26] > 0u) {
+        iy0 = i32((gn_load / p[26]) * p[20]) - i32(p[22]);
+        ix0 = i32((gn_load % p[26]) * p[21]) - i32(p[23]);
     }
+    var acc0 = vec4<f32>(0.0);
+    var acc1 = vec4<f32>(0.0);
+    var acc2 = vec4<f32>(0.0);
+    var acc3 = vec4<f32>(0.0);
     for (var k0 = 0u; k0 < K; k0 += 16u) {
         for (var i = 0u; i < 4u; i++) {
             let e = tid + i * 256u;
+            // A: 64 rows × 16 k, k fastest.
             let mm = e / 16u;
             let kk = e % 16u;
             let gm = m0 + mm;
             let gk = k0 + kk;
             var v = 0.0;
             if (gm < M && gk < K) {
-                v = a[batch * p[3] + gm * p[4] + gk * p[5]];
+                v = a[a_base + gm * a_m + gk * a_k];
             }
-            ta[kk][mm] = v;
+            ta[kk][mm / 4u][mm % 4u] = v;
+            // B: 16 k × 64 columns, columns fastest.
             let kb = e / 64u;
-            let nb = e % 64u;
             let gkb = k0 + kb;
-            let gn = n0 + nb;
             var w = 0.0;
-            if (gkb < K && gn < N) {
-                w = load_b(batch, gkb, gn);
+            if (gkb < K && gn_load < N) {
+                if (im2col) {
+                    let ic = gkb / KHW;
+                    let r = gkb % KHW;
+                    let iy = iy0 + i32((r / KW) * dil_h);
+                    let ix = ix0 + i32((r % KW) * dil_w);
+                    if (iy >= 0 && ix >= 0 && iy < H && ix < W) {
+                        w = b[b_base + ic * x_c + u32(iy) * x_h + u32(ix) * x_w];
+                    }
+                } else {
+                    w = b[b_base + gkb * b_k + gn_load * b_n];
+                }
             }
-            tb[kb][nb] = w;
+            tb[kb][nb / 4u][nb % 4u] = w;
         }
         workgroupBarrier();
         for (var kk = 0u; kk < 16u; kk++) {
-            var av: array<f32, 4>;
-            var bv: array<f32, 4>;
-            for (var i = 0u; i < 4u; i++) {
-                av[i] = ta[kk][lid.y + 16u * i];
-                bv[i] = tb[kk][lid.x + 16u * i];
-            }
-            for (var i = 0u; i < 4u; i++) {
-                for (var j = 0u; j < 4u; j++) {
-                    acc[i * 4u + j] = fma(av[i], bv[j], acc[i * 4u + j]);
-                }
-            }
+            let av = ta[kk][lid.y];
+            let bv = tb[kk][lid.x];
+            acc0 = fma(vec4<f32>(av.x), bv, acc0);
+            acc1 = fma(vec4<f32>(av.y), bv, acc1);
+            acc2 = fma(vec4<f32>(av.z), bv, acc2);
+            acc3 = fma(vec4<f32>(av.w), bv, acc3);
         }
         workgroupBarrier();
     }
-    for (var i = 0u; i < 4u; i++) {
-        let gm = m0 + lid.y + 16u * i;
-        if (gm >= M) {
-            continue;
-        }
+    let c_base = batch * p[9];
+    let c_m = p[10];
+    let c_n = p[11];
+    let act = p[13];
+    let gn = n0 + lid.x * 4u;
+    var bias_n = vec4<f32>(0.0);
+    if (p[12] == 2u) {
         for (var j = 0u; j < 4u; j++) {
-            let gn = n0 + lid.x + 16u * j;
-            if (gn >= N) {
-                continue;
+            if (gn + j < N) {
+                bias_n[j] = bias[gn + j];
             }
-            var v = acc[i * 4u + j];
-            if (p[12] == 1u) {
-                v += bias[gm];
-            } else if (p[12] == 2u) {
-                v += bias[gn];
+        }
+    }
+    for (var i = 0u; i < 4u; i++) {
+        let gm = m0 + lid.y * 4u + i;
+        if (gm >= M) {
+            break;
+        }
+        var v: vec4<f32>;
+        switch i {
+            case 0u: { v = acc0; }
+            case 1u: { v = acc1; }
+            case 2u: { v = acc2; }
+            default: { v = acc3; }
+        }
+        if (p[12] == 1u) {
+            v += vec4<f32>(bias[gm]);
+        }
+        v = activate(v + bias_n, act);
+        for (var j = 0u; j < 4u; j++) {
+            if (gn + j < N) {
+                c[c_base + gm * c_m + (gn + j) * c_n] = v[j];
             }
-            c[batch * p[9] + gm * p[10] + gn * p[11]] = activate(v, p[13]);
         }
     }
 }

@@ -176,3 +176,13 @@ export async function tracking(count, step) {
   const afterReset = await w.track(first);
   return { responses, afterReset };
 }
+
+/** `device` in the worker: what a bad value does, then one golden image on WebGPU. */
+export async function onWebGpu(pkgUrl, image) {
+  const { createWorkerModel } = await import(pkgUrl);
+  const bad = await outcome(createWorkerModel(MODEL, { device: "gpu" }));
+  current?.free();
+  current = await createWorkerModel(MODEL, { device: "webgpu" });
+  const response = await current.predict(await bitmapOf(image));
+  return { bad, info: current.info, response };
+}

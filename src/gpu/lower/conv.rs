@@ -1,0 +1,249 @@
+//! Convolutions (dense as implicit GEMM, grouped / depthwise / transposed direct), max pool.
+
+use super::*;
+
+/// A 2-D image tensor (batch of one): where its channels are and how to step through it.
+struct Image {
+    c_axis: usize,
+    c: usize,
+    hw: [usize; 2],
+    /// Strides of a channel, a row and a column.
+    strides: [usize; 3],
+}
+
+impl<'m> Lowering<'m> {
+    /// Spatial geometry shared by convolution and pooling: the input's and output's channel
+    /// axis, sizes and strides (channels first or last).
+    fn geometry(
+        &self,
+        node: &TypedNode,
+        spec: &PoolSpec,
+        input: &[usize],
+        output: &[usize],
+    ) -> Lowered<(Image, Image)> {
+        let (c_axis, h_axis) = match spec.data_format {
+            DataFormat::NCHW => (1, 2),
+            DataFormat::CHW => (0, 1),
+            DataFormat::NHWC => (3, 1),
+            DataFormat::HWC => (2, 0),
+        };
+        if input.len() != output.len()
+            || input.len() != spec.data_format.has_n() as usize + 3
+            || spec.kernel_shape.len() != 2
+        {
+            return unsupported(node, "only 2-D images");
+        }
+        if spec.data_format.has_n() && input[0] != 1 {
+            return unsupported(node, "a batch larger than one");
+        }
+        let image = |shape: &[usize]| {
+            let st = strides_of(shape);
+            Image {
+                c_axis,
+                c: shape[c_axis],
+                hw: [shape[h_axis], shape[h_axis + 1]],
+                strides: [st[c_axis], st[h_axis], st[h_axis + 1]],
+            }
+        };
+        Ok((image(input), image(output)))
+    }
+
+    pub(super) fn conv(&mut self, node: &'m TypedNode, conv: &Conv) -> Lowered<()> {
+        if conv.q_params.is_some() {
+            return unsupported(node, "a quantized convolution");
+        }
+        if conv.kernel_fmt != KernelFormat::OIHW {
+            return unsupported(node, format!("kernel format {:?} (only OIHW)", conv.kernel_fmt));
+        }
+        let in_shape = self.shape(node.inputs[0]).or_else(|e| unsupported(node, e))?;
+        let out_shape = self.shape(OutletId::new(node.id, 0)).or_else(|e| unsupported(node, e))?;
+        let spec = &conv.pool_spec;
+        let (src, dst) = self.geometry(node, spec, &in_shape, &out_shape)?;
+        let ([h, w], [oh, ow], c_axis) = (src.hw, dst.hw, dst.c_axis);
+        let pads = spec.computed_padding(&[h, w]);
+        let (cin, cout) = (src.c, dst.c);
+        let (kh, kw) = (spec.kernel_shape[0], spec.kernel_shape[1]);
+        let x = self.input(node, 0)?;
+        let wt = self.input(node, 1)?;
+        if self.tensors[wt].len != cout * (cin / conv.group.max(1)) * kh * kw {
+            return unsupported(node, "the kernel's size does not match its geometry");
+        }
+        let bias = if node.inputs.len() > 2 && self.konst(node.inputs[2]).is_some_and(|k| k.len() == cout) {
+            Some(self.input(node, 2)?)
+        } else if node.inputs.len() > 2 {
+            let k = self.konst(node.inputs[2]);
+            if k.as_ref().is_some_and(|k| k.len() == 1 && k.cast_to_scalar::<f32>().ok() == Some(0.0)) {
+                None
+            } else {
+                return unsupported(node, "a bias that is not a per-channel constant");
+            }
+        } else {
+            None
+        };
+        let (bias, act, last, label) = self.epilogue(node, bias, &[(c_axis, cout)]);
+        let bias = bias.map(|b| b.0);
+        let (y, _) = self.output(node)?;
+        self.bind_output(last, y);
+        let bias_t = bias.unwrap_or_else(|| self.dummy());
+        let (sh, sw) = (spec.stride(0), spec.stride(1));
+        let (dh, dw) = (spec.dilation(0), spec.dilation(1));
+        let (ph, pw) = (pads[0].pad_before, pads[1].pad_before);
+        let k_len = (cin / conv.group) * kh * kw;
+        let macs = (cout * oh * ow * k_len) as u64;
+        if conv.group == 1 {
+            let n = oh * ow;
+            let p = [
+                cout,
+                n,
+                k_len,
+                0,
+                k_len,
+                1,
+                0,
+                0,
+                0,
+                0,
+                dst.strides[0],
+                dst.strides[2],
+                usize::from(bias.is_some()),
+                act as usize,
+                1,
+                cin,
+                h,
+                w,
+                kh,
+                kw,
+                sh,
+                sw,
+                ph,
+                pw,
+                dh,
+                dw,
+                ow,
+                src.strides[0],
+                src.strides[1],
+                src.strides[2],
+            ];
+            let wg = [n.div_ceil(64) as u32, cout.div_ceil(64) as u32, 1];
+            self.push(Kernel::Gemm, words(&p)?, vec![wt, x, bias_t, y], wg, &label, macs);
+        } else {
+            let total = cout * oh * ow;
+            let mut p = vec![
+                total,
+                cin,
+                h,
+                w,
+                cout,
+                oh,
+                ow,
+                kh,
+                kw,
+                sh,
+                sw,
+                ph,
+                pw,
+                dh,
+                dw,
+                conv.group,
+                usize::from(bias.is_some()),
+                act as usize,
+                0,
+            ];
+            p.extend(src.strides);
+            p.extend(dst.strides);
+            self.push(Kernel::ConvDirect, words(&p)?, vec![x, wt, bias_t, y], grid(total), &label, macs);
+        }
+        Ok(())
+    }
+
+    pub(super) fn deconv(&mut self, node: &'m TypedNode, d: &Deconv) -> Lowered<()> {
+        if d.kernel_format != KernelFormat::OIHW {
+            return unsupported(node, format!("kernel format {:?} (only OIHW)", d.kernel_format));
+        }
+        let in_shape = self.shape(node.inputs[0]).or_else(|e| unsupported(node, e))?;
+        let out_shape = self.shape(OutletId::new(node.id, 0)).or_else(|e| unsupported(node, e))?;
+        let spec = &d.pool_spec;
+        let (src, dst) = self.geometry(node, spec, &in_shape, &out_shape)?;
+        let ([h, w], [oh, ow], c_axis) = (src.hw, dst.hw, dst.c_axis);
+        let (ph, pw) = match &spec.padding {
+            PaddingSpec::Valid => (0, 0),
+            PaddingSpec::Explicit(before, _) if before.len() == 2 => (before[0], before[1]),
+            p => return unsupported(node, format!("padding {p:?} (only explicit)")),
+        };
+        let (cin, cout) = (src.c, dst.c);
+        let (kh, kw) = (spec.kernel_shape[0], spec.kernel_shape[1]);
+        let x = self.input(node, 0)?;
+        let wt = self.input(node, 1)?;
+        if self.tensors[wt].len != cout * (cin / d.group.max(1)) * kh * kw {
+            return unsupported(node, "the kernel's size does not match its geometry");
+        }
+        let bias = match node.inputs.get(2).and_then(|&i| self.konst(i)) {
+            Some(k) if k.len() == cout => Some(self.input(node, 2)?),
+            Some(k) if k.len() == 1 && k.cast_to_scalar::<f32>().ok() == Some(0.0) => None,
+            None if node.inputs.len() <= 2 => None,
+            _ => return unsupported(node, "a bias that is not a per-channel constant"),
+        };
+        let (bias, act, last, label) = self.epilogue(node, bias, &[(c_axis, cout)]);
+        let bias = bias.map(|b| b.0);
+        let (y, _) = self.output(node)?;
+        self.bind_output(last, y);
+        let bias_t = bias.unwrap_or_else(|| self.dummy());
+        let total = cout * oh * ow;
+        let mut p = vec![
+            total,
+            cin,
+            h,
+            w,
+            cout,
+            oh,
+            ow,
+            kh,
+            kw,
+            spec.stride(0),
+            spec.stride(1),
+            ph,
+            pw,
+            spec.dilation(0),
+            spec.dilation(1),
+            d.group,
+            usize::from(bias.is_some()),
+            act as usize,
+            1,
+        ];
+        p.extend(src.strides);
+        p.extend(dst.strides);
+        let macs = (cin * h * w * (cout / d.group) * kh * kw) as u64;
+        self.push(Kernel::ConvDirect, words(&p)?, vec![x, wt, bias_t, y], grid(total), &label, macs);
+        Ok(())
+    }
+
+    pub(super) fn maxpool(&mut self, node: &'m TypedNode, spec: &PoolSpec) -> Lowered<()> {
+        let in_shape = self.shape(node.inputs[0]).or_else(|e| unsupported(node, e))?;
+        let out_shape = self.shape(OutletId::new(node.id, 0)).or_else(|e| unsupported(node, e))?;
+        let (src, dst) = self.geometry(node, spec, &in_shape, &out_shape)?;
+        let ([h, w], [oh, ow]) = (src.hw, dst.hw);
+        let pads = spec.computed_padding(&[h, w]);
+        let x = self.input(node, 0)?;
+        let (y, _) = self.output(node)?;
+        let total = dst.c * oh * ow;
+        let mut p = vec![
+            total,
+            h,
+            w,
+            oh,
+            ow,
+            spec.kernel_shape[0],
+            spec.kernel_shape[1],
+            spec.stride(0),
+            spec.stride(1),
+            pads[0].pad_before,
+            pads[1].pad_before,
+            spec.dilation(0),
+            spec.dilation(1),
+        ];
+        p.extend(src.strides);
+        p.extend(dst.strides);
+        self.push(Kernel::MaxPool, words(&p)?, vec![x, y], grid(total), &node.name, 0);
+        Ok(())
+    }
+}

@@ -1,0 +1,112 @@
+//! Broadcasting binary ops, unary functions, softmax and reductions.
+
+use super::*;
+
+impl<'m> Lowering<'m> {
+    pub(super) fn binary(&mut self, node: &'m TypedNode, name: &str) -> Lowered<()> {
+        let code = match name {
+            "Add" => 0,
+            "Sub" => 1,
+            "Mul" => 2,
+            "Div" => 3,
+            "Pow" => 4,
+            "Max" => 5,
+            "Min" => 6,
+            other => return unsupported(node, format!("binary op {other}")),
+        };
+        let a_shape = self.shape(node.inputs[0]).or_else(|e| unsupported(node, e))?;
+        let b_shape = self.shape(node.inputs[1]).or_else(|e| unsupported(node, e))?;
+        let a = self.input(node, 0)?;
+        let b = self.input(node, 1)?;
+        let (out, shape) = self.output(node)?;
+        let rank = shape.len();
+        let broadcast = |s: &[usize]| -> Lowered<Vec<usize>> {
+            let st = strides_of(s);
+            let off =
+                rank.checked_sub(s.len()).ok_or_else(|| Unsupported(format!("{} `{}`: rank", name, node.name)))?;
+            Ok((0..rank).map(|i| if i < off || s[i - off] == 1 { 0 } else { st[i - off] }).collect())
+        };
+        let n: usize = shape.iter().product();
+        let (shape, st) = collapse(&shape, &[broadcast(&a_shape)?, broadcast(&b_shape)?], None);
+        let mut p = vec![n, shape.len(), code];
+        p.extend(padded(&shape, 1));
+        p.extend(padded(&st[0], 0));
+        p.extend(padded(&st[1], 0));
+        self.push(Kernel::Binary, words(&p)?, vec![a, b, out], grid(n), &node.name, 0);
+        Ok(())
+    }
+
+    pub(super) fn unary(&mut self, node: &'m TypedNode, name: &str) -> Lowered<()> {
+        let code = match name {
+            "Silu" => 0,
+            "Sigmoid" => 1,
+            "Sin" => 2,
+            "Cos" => 3,
+            "Exp" => 4,
+            "Tanh" => 5,
+            "Neg" => 6,
+            "Abs" => 7,
+            "Sqrt" => 8,
+            "Recip" => 9,
+            "Ln" => 10,
+            other => return unsupported(node, format!("element-wise op {other}")),
+        };
+        let a = self.input(node, 0)?;
+        let (out, shape) = self.output(node)?;
+        let n: usize = shape.iter().product();
+        self.push(Kernel::Unary, words(&[n, code])?, vec![a, out], grid(n), &node.name, 0);
+        Ok(())
+    }
+
+    /// `[outer, axis, inner]` around consecutive `axes` of `shape`.
+    fn split_around(node: &TypedNode, shape: &[usize], axes: &[usize]) -> Lowered<(usize, usize, usize)> {
+        let mut axes = axes.to_vec();
+        axes.sort_unstable();
+        let (Some(&lo), Some(&hi)) = (axes.first(), axes.last()) else {
+            return unsupported(node, "no axis");
+        };
+        if hi - lo + 1 != axes.len() || hi >= shape.len() {
+            return unsupported(node, format!("axes {axes:?} are not consecutive"));
+        }
+        Ok((shape[..lo].iter().product(), shape[lo..=hi].iter().product(), shape[hi + 1..].iter().product()))
+    }
+
+    pub(super) fn softmax(&mut self, node: &'m TypedNode, axes: &[usize]) -> Lowered<()> {
+        let shape = self.shape(node.inputs[0]).or_else(|e| unsupported(node, e))?;
+        let (outer, len, inner) = Self::split_around(node, &shape, axes)?;
+        let x = self.input(node, 0)?;
+        let (y, _) = self.output(node)?;
+        self.push(
+            Kernel::Softmax,
+            words(&[outer * inner, len, inner])?,
+            vec![x, y],
+            grid(outer * inner),
+            &node.name,
+            0,
+        );
+        Ok(())
+    }
+
+    pub(super) fn reduce(&mut self, node: &'m TypedNode, axes: &[usize], reducer: &Reducer) -> Lowered<()> {
+        let op = match reducer {
+            Reducer::Sum => 0,
+            Reducer::Max => 2,
+            Reducer::Min => 3,
+            Reducer::Prod => 4,
+            r => return unsupported(node, format!("reducer {r:?}")),
+        };
+        let shape = self.shape(node.inputs[0]).or_else(|e| unsupported(node, e))?;
+        let (outer, len, inner) = Self::split_around(node, &shape, axes)?;
+        let x = self.input(node, 0)?;
+        let (y, _) = self.output(node)?;
+        self.push(
+            Kernel::Reduce,
+            words(&[outer * inner, len, inner, op])?,
+            vec![x, y],
+            grid(outer * inner),
+            &node.name,
+            0,
+        );
+        Ok(())
+    }
+}
