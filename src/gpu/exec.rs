@@ -15,6 +15,11 @@ fn source(kernel: Kernel) -> (String, &'static str) {
     let with_common = |s: &str| format!("{COMMON}\n{s}");
     match kernel {
         Kernel::Gemm => (include_str!("wgsl/gemm.wgsl").to_string(), "main"),
+        Kernel::GemmWide => (
+            include_str!("wgsl/gemm.wgsl")
+                .replace("const WX: u32 = 16u;\nconst WY: u32 = 16u;", "const WX: u32 = 64u;\nconst WY: u32 = 4u;"),
+            "main",
+        ),
         Kernel::ConvDirect => (with_common(include_str!("wgsl/conv_direct.wgsl")), "main"),
         Kernel::Binary => (with_common(include_str!("wgsl/binary.wgsl")), "binary"),
         Kernel::Unary => (with_common(include_str!("wgsl/unary.wgsl")), "unary"),
@@ -359,5 +364,18 @@ impl GpuProgram {
 impl Drop for GpuProgram {
     fn drop(&mut self) {
         self.destroy();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_wide_gemm_is_the_gemm_with_its_other_tile() {
+        let (wide, _) = source(Kernel::GemmWide);
+        let (gemm, _) = source(Kernel::Gemm);
+        assert!(wide.contains("const WX: u32 = 64u;\nconst WY: u32 = 4u;"), "the tile lines of gemm.wgsl changed");
+        assert!(!wide.contains("const WX: u32 = 16u;") && gemm.contains("const WX: u32 = 16u;\nconst WY: u32 = 16u;"));
     }
 }

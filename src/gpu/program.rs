@@ -8,8 +8,11 @@ use tract_onnx::prelude::Tensor;
 /// The WGSL kernels (entry points of the files in `src/gpu/wgsl/`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum Kernel {
-    /// Tiled batched matrix product, also the implicit-GEMM convolution (`gemm.wgsl`).
+    /// Tiled batched matrix product, also the implicit-GEMM convolution (`gemm.wgsl`), 64 × 64
+    /// tiles.
     Gemm,
+    /// The same with 16 × 256 tiles, for products with at most 16 rows.
+    GemmWide,
     /// Grouped / depthwise / transposed convolution, one output per invocation.
     ConvDirect,
     /// Broadcasting binary arithmetic.
@@ -28,8 +31,9 @@ pub enum Kernel {
 
 impl Kernel {
     /// Every kernel, for building all pipelines at once.
-    pub const ALL: [Kernel; 8] = [
+    pub const ALL: [Kernel; 9] = [
         Kernel::Gemm,
+        Kernel::GemmWide,
         Kernel::ConvDirect,
         Kernel::Binary,
         Kernel::Unary,
@@ -39,10 +43,20 @@ impl Kernel {
         Kernel::MaxPool,
     ];
 
+    /// The product kernel for `m` rows and its tile (rows, columns): the 16-row tile when the
+    /// 64-row one would be mostly empty.
+    pub fn gemm_for(m: usize) -> (Kernel, [usize; 2]) {
+        if m <= 16 {
+            (Kernel::GemmWide, [16, 256])
+        } else {
+            (Kernel::Gemm, [64, 64])
+        }
+    }
+
     /// Number of parameter words the kernel reads (layouts in the WGSL files).
     pub fn param_words(self) -> usize {
         match self {
-            Kernel::Gemm => 30,
+            Kernel::Gemm | Kernel::GemmWide => 30,
             Kernel::ConvDirect => 25,
             Kernel::Binary => 21,
             Kernel::Unary => 2,
@@ -56,7 +70,7 @@ impl Kernel {
     /// Number of tensor bindings after the parameter buffer (inputs, then the output last).
     pub fn tensor_bindings(self) -> usize {
         match self {
-            Kernel::Gemm | Kernel::ConvDirect => 4,
+            Kernel::Gemm | Kernel::GemmWide | Kernel::ConvDirect => 4,
             Kernel::Binary => 3,
             Kernel::Unary | Kernel::Copy | Kernel::Softmax | Kernel::Reduce | Kernel::MaxPool => 2,
         }

@@ -124,8 +124,9 @@ impl<'m> Lowering<'m> {
                 src.strides[1],
                 src.strides[2],
             ];
-            let wg = [n.div_ceil(64) as u32, cout.div_ceil(64) as u32, 1];
-            self.push(Kernel::Gemm, words(&p)?, vec![wt, x, bias_t, y], wg, &label, macs);
+            let (kernel, [tm, tn]) = Kernel::gemm_for(cout);
+            let wg = [n.div_ceil(tn) as u32, cout.div_ceil(tm) as u32, 1];
+            self.push(kernel, words(&p)?, vec![wt, x, bias_t, y], wg, &label, macs);
         } else {
             let total = cout * oh * ow;
             let mut p = vec![

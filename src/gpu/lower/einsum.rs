@@ -93,14 +93,29 @@ impl<'m> Lowering<'m> {
         let (c, _) = self.output(node)?;
         self.bind_output(last, c);
         let bias_t = bias.unwrap_or_else(|| self.dummy());
-        let p = [m, n, k, bs[0], ms[0], ks[0], bs[1], ks[1], ns[1], bs[2], ms[2], ns[2], bias_mode, act as usize, 0];
-        let mut p = words(&p)?;
-        p.resize(Kernel::Gemm.param_words(), 0);
         if batch > 65_535 {
             return unsupported(node, format!("a batch of {batch} products"));
         }
-        let wg = [n.div_ceil(64) as u32, m.div_ceil(64) as u32, batch as u32];
-        self.push(Kernel::Gemm, p, vec![a, b, bias_t, c], wg, &label, (batch * m * n * k) as u64);
+        // The kernel reads A along k and B along n: when A is the operand contiguous along its
+        // output axis (`IHW,OI->OHW`: the image is A, contiguous along HW), compute Cᵀ = Bᵀ·Aᵀ
+        // instead, so both loads are contiguous and the (usually small) channel count is m.
+        let (a, b, m, n, ms, ns, bs, ks, bias_mode) = if ms[0] == 1 && ns[1] != 1 {
+            let swap = |s: [usize; 3]| [s[1], s[0], s[2]];
+            let mode = match bias_mode {
+                1 => 2,
+                2 => 1,
+                x => x,
+            };
+            (b, a, n, m, swap(ns), swap(ms), swap(bs), swap(ks), mode)
+        } else {
+            (a, b, m, n, ms, ns, bs, ks, bias_mode)
+        };
+        let p = [m, n, k, bs[0], ms[0], ks[0], bs[1], ks[1], ns[1], bs[2], ms[2], ns[2], bias_mode, act as usize, 0];
+        let mut p = words(&p)?;
+        p.resize(Kernel::Gemm.param_words(), 0);
+        let (kernel, [tm, tn]) = Kernel::gemm_for(m);
+        let wg = [n.div_ceil(tn) as u32, m.div_ceil(tm) as u32, batch as u32];
+        self.push(kernel, p, vec![a, b, bias_t, c], wg, &label, (batch * m * n * k) as u64);
         Ok(())
     }
 }

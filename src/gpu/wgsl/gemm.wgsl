@@ -1,5 +1,6 @@
 // Batched matrix product C[b, m, n] = act(Σ_k A[b, m, k] · B[b, k, n] + bias), one 64×64 tile of C
-// per workgroup of 16×16 invocations, each 4 rows × 4 columns held in four vec4 accumulators; K in
+// per workgroup of 16×16 invocations (or 16 × 256 for few rows), each 4 rows × 4 columns held in
+// four vec4 accumulators; K in
 // steps of 16 through workgroup memory (two barriers per step). Parameters are read once into
 // locals; the im2col pixel of the B values an invocation loads is fixed, so it is computed once.
 // A, B and C are read and written through strides, so any einsum that groups into
@@ -18,9 +19,18 @@
 @group(0) @binding(3) var<storage, read> bias: array<f32>;
 @group(0) @binding(4) var<storage, read_write> c: array<f32>;
 
+// The workgroup is WX × WY invocations (256 in all); its tile is TM = 4·WY rows by TN = 4·WX
+// columns. 16 × 16 (a 64 × 64 tile) by default; src/gpu/exec.rs makes a 64 × 4 variant (16 × 256)
+// for products with few rows (convolutions with 8 or 16 output channels) by replacing these two
+// lines.
+const WX: u32 = 16u;
+const WY: u32 = 16u;
+const TM: u32 = 4u * WY;
+const TN: u32 = 4u * WX;
+
 // [k][m / 4] and [k][n / 4]: one vec4 load gives an invocation its 4 rows (or 4 columns).
-var<workgroup> ta: array<array<vec4<f32>, 16>, 16>;
-var<workgroup> tb: array<array<vec4<f32>, 16>, 16>;
+var<workgroup> ta: array<array<vec4<f32>, WY>, 16>;
+var<workgroup> tb: array<array<vec4<f32>, WX>, 16>;
 
 fn activate(v: vec4<f32>, act: u32) -> vec4<f32> {
     if (act == 1u) {
@@ -32,7 +42,7 @@ fn activate(v: vec4<f32>, act: u32) -> vec4<f32> {
     return v;
 }
 
-@compute @workgroup_size(16, 16)
+@compute @workgroup_size(WX, WY)
 fn main(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_id) lid: vec3<u32>) {
     let M = p[0];
     let N = p[1];
@@ -55,11 +65,12 @@ fn main(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_id) lid:
     let batch = wg.z;
     let a_base = batch * p[3];
     let b_base = batch * p[6];
-    let m0 = wg.y * 64u;
-    let n0 = wg.x * 64u;
-    let tid = lid.y * 16u + lid.x;
-    // The B values this invocation loads: column n0 + tid % 64, rows k0 + tid / 64 + 4i.
-    let nb = tid % 64u;
+    let m0 = wg.y * TM;
+    let n0 = wg.x * TN;
+    let tid = lid.y * WX + lid.x;
+    // The B values this invocation loads: column n0 + tid % TN (256 is a multiple of TN, so the
+    // column is the same for every load of this invocation).
+    let nb = tid % TN;
     let gn_load = n0 + nb;
     var iy0 = 0;
     var ix0 = 0;
@@ -72,9 +83,8 @@ fn main(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_id) lid:
     var acc2 = vec4<f32>(0.0);
     var acc3 = vec4<f32>(0.0);
     for (var k0 = 0u; k0 < K; k0 += 16u) {
-        for (var i = 0u; i < 4u; i++) {
-            let e = tid + i * 256u;
-            // A: 64 rows × 16 k, k fastest.
+        // A: TM rows × 16 k, k fastest.
+        for (var e = tid; e < TM * 16u; e += 256u) {
             let mm = e / 16u;
             let kk = e % 16u;
             let gm = m0 + mm;
@@ -84,8 +94,10 @@ fn main(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_id) lid:
                 v = a[a_base + gm * a_m + gk * a_k];
             }
             ta[kk][mm / 4u][mm % 4u] = v;
-            // B: 16 k × 64 columns, columns fastest.
-            let kb = e / 64u;
+        }
+        // B: 16 k × TN columns, columns fastest.
+        for (var e = tid; e < 16u * TN; e += 256u) {
+            let kb = e / TN;
             let gkb = k0 + kb;
             var w = 0.0;
             if (gkb < K && gn_load < N) {
