@@ -71,7 +71,8 @@ const RUNTIMES = [
 ];
 // The WebGPU comparison: the models (detect and the segmentation model), one image.
 const GPU_RUNTIMES = [
-  { id: "ours", runtime: "ours", threads: 1, device: "webgpu", label: "yolo-wasm WebGPU" },
+  // The SIMD128 build: on WebGPU only letterbox and decoding run in wasm.
+  { id: "ours", runtime: "ours", threads: 1, device: "webgpu", build: "simd128", label: "yolo-wasm WebGPU" },
   { id: "ortG", runtime: "ort", threads: 1, device: "webgpu", label: "ort-web WebGPU EP" },
   { id: "ultraG", runtime: "ultralytics", threads: 1, device: "webgpu", label: "@ultralytics/yolo webgpu" },
 ];

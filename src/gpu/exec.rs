@@ -17,7 +17,7 @@ fn source(kernel: Kernel) -> (String, &'static str) {
         Kernel::Gemm => (include_str!("wgsl/gemm.wgsl").to_string(), "main"),
         Kernel::GemmWide => (
             include_str!("wgsl/gemm.wgsl")
-                .replace("const WX: u32 = 16u;\nconst WY: u32 = 16u;", "const WX: u32 = 64u;\nconst WY: u32 = 4u;"),
+                .replace("const WX: u32 = 16u;\nconst WY: u32 = 16u;", "const WX: u32 = 32u;\nconst WY: u32 = 8u;"),
             "main",
         ),
         Kernel::ConvDirect => (with_common(include_str!("wgsl/conv_direct.wgsl")), "main"),
@@ -375,7 +375,13 @@ mod tests {
     fn the_wide_gemm_is_the_gemm_with_its_other_tile() {
         let (wide, _) = source(Kernel::GemmWide);
         let (gemm, _) = source(Kernel::Gemm);
-        assert!(wide.contains("const WX: u32 = 64u;\nconst WY: u32 = 4u;"), "the tile lines of gemm.wgsl changed");
+        assert!(wide.contains("const WX: u32 = 32u;\nconst WY: u32 = 8u;"), "the tile lines of gemm.wgsl changed");
+        // Workgroup memory: 16 k × (WX + WY) vec4 = 16 · (WX + WY) · 16 bytes, within WebGPU's
+        // default 16384-byte limit for both tiles (16 × 16 and 32 × 8).
+        for (wx, wy) in [(16, 16), (32, 8)] {
+            assert!(16 * (wx + wy) * 16 <= 16384, "{wx}×{wy}");
+            assert_eq!(wx * wy, 256);
+        }
         assert!(!wide.contains("const WX: u32 = 16u;") && gemm.contains("const WX: u32 = 16u;\nconst WY: u32 = 16u;"));
     }
 }

@@ -11,7 +11,7 @@ pub enum Kernel {
     /// Tiled batched matrix product, also the implicit-GEMM convolution (`gemm.wgsl`), 64 × 64
     /// tiles.
     Gemm,
-    /// The same with 16 × 256 tiles, for products with at most 16 rows.
+    /// The same with 32 × 128 tiles, for products with at most 32 rows.
     GemmWide,
     /// Grouped / depthwise / transposed convolution, one output per invocation.
     ConvDirect,
@@ -43,11 +43,11 @@ impl Kernel {
         Kernel::MaxPool,
     ];
 
-    /// The product kernel for `m` rows and its tile (rows, columns): the 16-row tile when the
+    /// The product kernel for `m` rows and its tile (rows, columns): the 32-row tile when the
     /// 64-row one would be mostly empty.
     pub fn gemm_for(m: usize) -> (Kernel, [usize; 2]) {
-        if m <= 16 {
-            (Kernel::GemmWide, [16, 256])
+        if m <= 32 {
+            (Kernel::GemmWide, [32, 128])
         } else {
             (Kernel::Gemm, [64, 64])
         }

@@ -1,5 +1,5 @@
 // Batched matrix product C[b, m, n] = act(Σ_k A[b, m, k] · B[b, k, n] + bias), one 64×64 tile of C
-// per workgroup of 16×16 invocations (or 16 × 256 for few rows), each 4 rows × 4 columns held in
+// per workgroup of 16×16 invocations (or 32 × 128 for few rows), each 4 rows × 4 columns held in
 // four vec4 accumulators; K in
 // steps of 16 through workgroup memory (two barriers per step). Parameters are read once into
 // locals; the im2col pixel of the B values an invocation loads is fixed, so it is computed once.
@@ -20,9 +20,9 @@
 @group(0) @binding(4) var<storage, read_write> c: array<f32>;
 
 // The workgroup is WX × WY invocations (256 in all); its tile is TM = 4·WY rows by TN = 4·WX
-// columns. 16 × 16 (a 64 × 64 tile) by default; src/gpu/exec.rs makes a 64 × 4 variant (16 × 256)
-// for products with few rows (convolutions with 8 or 16 output channels) by replacing these two
-// lines.
+// columns. 16 × 16 (a 64 × 64 tile) by default; src/gpu/exec.rs makes a 32 × 8 variant (32 × 128)
+// for products with few rows (convolutions with 8 to 32 output channels) by replacing these two
+// lines. Workgroup memory 16 · 16 · (WX + WY) bytes stays within WebGPU's default 16384.
 const WX: u32 = 16u;
 const WY: u32 = 16u;
 const TM: u32 = 4u * WY;
