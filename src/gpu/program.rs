@@ -159,29 +159,28 @@ pub fn plan_buffers(program: &Program) -> (Vec<Option<usize>>, Vec<usize>) {
     for (i, step) in program.steps.iter().enumerate() {
         let (inputs, output) = step.tensors.split_at(step.tensors.len() - 1);
         let out = output[0];
-        if matches!(program.tensors[out].kind, TensorKind::Intermediate) && !pinned.contains(&out) {
-            if slot_of[out].is_none() {
-                let len = program.tensors[out].len.max(1);
-                // Best fit among free slots; grow the smallest one that is too small otherwise.
-                let pick = free
-                    .iter()
-                    .enumerate()
-                    .filter(|(_, &s)| sizes[s] >= len)
-                    .min_by_key(|(_, &s)| sizes[s])
-                    .map(|(k, _)| k)
-                    .or_else(|| {
-                        (!free.is_empty()).then(|| (0..free.len()).max_by_key(|&k| sizes[free[k]]).unwrap_or(0))
-                    });
-                let slot = match pick {
-                    Some(k) => free.swap_remove(k),
-                    None => {
-                        sizes.push(0);
-                        sizes.len() - 1
-                    }
-                };
-                sizes[slot] = sizes[slot].max(len);
-                slot_of[out] = Some(slot);
-            }
+        if matches!(program.tensors[out].kind, TensorKind::Intermediate)
+            && !pinned.contains(&out)
+            && slot_of[out].is_none()
+        {
+            let len = program.tensors[out].len.max(1);
+            // Best fit among free slots; else grow the largest free one; else a new slot.
+            let pick = free
+                .iter()
+                .enumerate()
+                .filter(|(_, &s)| sizes[s] >= len)
+                .min_by_key(|(_, &s)| sizes[s])
+                .map(|(k, _)| k)
+                .or_else(|| (!free.is_empty()).then(|| (0..free.len()).max_by_key(|&k| sizes[free[k]]).unwrap_or(0)));
+            let slot = match pick {
+                Some(k) => free.swap_remove(k),
+                None => {
+                    sizes.push(0);
+                    sizes.len() - 1
+                }
+            };
+            sizes[slot] = sizes[slot].max(len);
+            slot_of[out] = Some(slot);
         }
         for &t in inputs.iter().chain(std::iter::once(&out)) {
             if last_use[t] == Some(i) {

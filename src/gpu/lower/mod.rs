@@ -312,7 +312,7 @@ impl<'m> Lowering<'m> {
             return self.einsum(node, e);
         }
         if let Some(b) = op.downcast_ref::<TypedBinOp>() {
-            return self.binary(node, &b.0.name());
+            return self.binary(node, b.0.name());
         }
         if let Some(e) = op.downcast_ref::<ElementWiseOp>() {
             return self.unary(node, &e.0.name());
