@@ -60,7 +60,7 @@ pub async fn a_bug_rejects_and_poisons_the_module(kind: &str, needle: &str) {
     // After-state: every later call rejects / throws `internal` at once.
     let again = settle_within(model.predict(image.into(), None), 1_000, "predict after").await.unwrap_err();
     assert_internal(&again, needle, "predict after the bug");
-    let load = settle_within(LocalModel::load(Uint8Array::from(CLASSIFIER).into()), 1_000, "load after").await;
+    let load = settle_within(LocalModel::load(Uint8Array::from(CLASSIFIER).into(), None), 1_000, "load after").await;
     assert_internal(&load.unwrap_err(), needle, "load after the bug");
     assert_internal(&model.info().unwrap_err(), needle, "info after the bug");
 }
