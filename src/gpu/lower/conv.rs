@@ -2,6 +2,16 @@
 
 use super::*;
 
+/// Stride, padding (before), dilation and groups of a direct convolution, and whether it is
+/// transposed.
+struct Direct {
+    stride: [usize; 2],
+    pad: [usize; 2],
+    dil: [usize; 2],
+    group: usize,
+    transposed: bool,
+}
+
 /// A 2-D image tensor (batch of one): where its channels are and how to step through it.
 struct Image {
     c_axis: usize,
@@ -68,18 +78,7 @@ impl<'m> Lowering<'m> {
         if self.tensors[wt].len != cout * (cin / conv.group.max(1)) * kh * kw {
             return unsupported(node, "the kernel's size does not match its geometry");
         }
-        let bias = if node.inputs.len() > 2 && self.konst(node.inputs[2]).is_some_and(|k| k.len() == cout) {
-            Some(self.input(node, 2)?)
-        } else if node.inputs.len() > 2 {
-            let k = self.konst(node.inputs[2]);
-            if k.as_ref().is_some_and(|k| k.len() == 1 && k.cast_to_scalar::<f32>().ok() == Some(0.0)) {
-                None
-            } else {
-                return unsupported(node, "a bias that is not a per-channel constant");
-            }
-        } else {
-            None
-        };
+        let bias = self.own_bias(node, cout)?;
         let (bias, act, last, label) = self.epilogue(node, bias, &[(c_axis, cout)]);
         let bias = bias.map(|b| b.0);
         let (y, _) = self.output(node)?;
@@ -128,31 +127,9 @@ impl<'m> Lowering<'m> {
             let wg = [n.div_ceil(tn) as u32, cout.div_ceil(tm) as u32, 1];
             self.push(kernel, words(&p)?, vec![wt, x, bias_t, y], wg, &label, macs);
         } else {
-            let total = cout * oh * ow;
-            let mut p = vec![
-                total,
-                cin,
-                h,
-                w,
-                cout,
-                oh,
-                ow,
-                kh,
-                kw,
-                sh,
-                sw,
-                ph,
-                pw,
-                dh,
-                dw,
-                conv.group,
-                usize::from(bias.is_some()),
-                act as usize,
-                0,
-            ];
-            p.extend(src.strides);
-            p.extend(dst.strides);
-            self.push(Kernel::ConvDirect, words(&p)?, vec![x, wt, bias_t, y], grid(total), &label, macs);
+            let direct =
+                Direct { stride: [sh, sw], pad: [ph, pw], dil: [dh, dw], group: conv.group, transposed: false };
+            self.push_direct(&src, &dst, [kh, kw], &direct, bias.is_some(), act, vec![x, wt, bias_t, y], &label, macs)?;
         }
         Ok(())
     }
@@ -165,7 +142,7 @@ impl<'m> Lowering<'m> {
         let out_shape = self.shape(OutletId::new(node.id, 0)).or_else(|e| unsupported(node, e))?;
         let spec = &d.pool_spec;
         let (src, dst) = self.geometry(node, spec, &in_shape, &out_shape)?;
-        let ([h, w], [oh, ow], c_axis) = (src.hw, dst.hw, dst.c_axis);
+        let ([h, w], c_axis) = (src.hw, dst.c_axis);
         let (ph, pw) = match &spec.padding {
             PaddingSpec::Valid => (0, 0),
             PaddingSpec::Explicit(before, _) if before.len() == 2 => (before[0], before[1]),
@@ -178,43 +155,75 @@ impl<'m> Lowering<'m> {
         if self.tensors[wt].len != cout * (cin / d.group.max(1)) * kh * kw {
             return unsupported(node, "the kernel's size does not match its geometry");
         }
-        let bias = match node.inputs.get(2).and_then(|&i| self.konst(i)) {
-            Some(k) if k.len() == cout => Some(self.input(node, 2)?),
-            Some(k) if k.len() == 1 && k.cast_to_scalar::<f32>().ok() == Some(0.0) => None,
-            None if node.inputs.len() <= 2 => None,
-            _ => return unsupported(node, "a bias that is not a per-channel constant"),
-        };
+        let bias = self.own_bias(node, cout)?;
         let (bias, act, last, label) = self.epilogue(node, bias, &[(c_axis, cout)]);
         let bias = bias.map(|b| b.0);
         let (y, _) = self.output(node)?;
         self.bind_output(last, y);
         let bias_t = bias.unwrap_or_else(|| self.dummy());
-        let total = cout * oh * ow;
+        let direct = Direct {
+            stride: [spec.stride(0), spec.stride(1)],
+            pad: [ph, pw],
+            dil: [spec.dilation(0), spec.dilation(1)],
+            group: d.group,
+            transposed: true,
+        };
+        let macs = (cin * h * w * (cout / d.group) * kh * kw) as u64;
+        self.push_direct(&src, &dst, [kh, kw], &direct, bias.is_some(), act, vec![x, wt, bias_t, y], &label, macs)?;
+        Ok(())
+    }
+
+    /// A convolution's own bias input: a per-channel constant, or none (absent, or the scalar
+    /// zero tract puts there).
+    fn own_bias(&mut self, node: &TypedNode, cout: usize) -> Lowered<Option<TensorId>> {
+        match node.inputs.get(2).and_then(|&i| self.konst(i)) {
+            Some(k) if k.len() == cout => Ok(Some(self.input(node, 2)?)),
+            Some(k) if k.len() == 1 && k.cast_to_scalar::<f32>().ok() == Some(0.0) => Ok(None),
+            None if node.inputs.len() <= 2 => Ok(None),
+            _ => unsupported(node, "a bias that is not a per-channel constant"),
+        }
+    }
+
+    /// The `conv_direct.wgsl` step of a grouped or transposed convolution (parameter layout
+    /// there); `tensors` are the image, the weights, the bias and the output.
+    #[allow(clippy::too_many_arguments)]
+    fn push_direct(
+        &mut self,
+        src: &Image,
+        dst: &Image,
+        [kh, kw]: [usize; 2],
+        d: &Direct,
+        bias: bool,
+        act: Act,
+        tensors: Vec<TensorId>,
+        label: &str,
+        macs: u64,
+    ) -> Lowered<()> {
+        let total = dst.c * dst.hw[0] * dst.hw[1];
         let mut p = vec![
             total,
-            cin,
-            h,
-            w,
-            cout,
-            oh,
-            ow,
+            src.c,
+            src.hw[0],
+            src.hw[1],
+            dst.c,
+            dst.hw[0],
+            dst.hw[1],
             kh,
             kw,
-            spec.stride(0),
-            spec.stride(1),
-            ph,
-            pw,
-            spec.dilation(0),
-            spec.dilation(1),
+            d.stride[0],
+            d.stride[1],
+            d.pad[0],
+            d.pad[1],
+            d.dil[0],
+            d.dil[1],
             d.group,
-            usize::from(bias.is_some()),
+            usize::from(bias),
             act as usize,
-            1,
+            usize::from(d.transposed),
         ];
         p.extend(src.strides);
         p.extend(dst.strides);
-        let macs = (cin * h * w * (cout / d.group) * kh * kw) as u64;
-        self.push(Kernel::ConvDirect, words(&p)?, vec![x, wt, bias_t, y], grid(total), &label, macs);
+        self.push(Kernel::ConvDirect, words(&p)?, tensors, grid(total), label, macs);
         Ok(())
     }
 
