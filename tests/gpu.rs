@@ -15,7 +15,7 @@ use tract_onnx::tract_core::ops::binary::TypedBinOp;
 use tract_onnx::tract_core::ops::cnn::{Conv, Deconv, KernelFormat, MaxPool, PaddingSpec, PoolSpec};
 use tract_onnx::tract_core::ops::einsum::EinSum;
 use tract_onnx::tract_core::ops::nn::{DataFormat, Softmax, SoftmaxKind};
-use yolo_wasm::gpu::{lower, Gpu, GpuProgram};
+use yolo_wasm::gpu::{lower, Gpu, GpuProgram, Kernel};
 use yolo_wasm::{Pixels, PredictOptions, YoloModel};
 
 /// A device on this machine. None fails the test: a skipped GPU test must not count as passing.
@@ -175,6 +175,30 @@ proptest! {
         let op = Deconv { pool_spec: pool_spec(&g, cin, cout, false), kernel_format: KernelFormat::OIHW, adjustments: tvec!(0, 0), group: 1 };
         let y = m.wire_node("deconv", op, &[x, kk, b]).unwrap()[0];
         same_as_tract(finish(m, y), &[1, cin, h, w], seed, 1e-4);
+    }
+
+    /// Transposed convolutions whose kernel equals their stride (the segmentation proto's 2×2 /
+    /// stride 2): one scattered matrix product per kernel tap, non-square kernels, channel counts
+    /// across the product's tile edges, channels first or last, SiLU fused.
+    #[test]
+    fn tiling_transposed_convolution_equals_tract(h in 1usize..12, w in 1usize..12, kh in 1usize..4, kw in 1usize..4,
+                                                  cin in 1usize..40, cout in 1usize..70, act in any::<bool>(),
+                                                  last in any::<bool>(), seed in any::<u64>()) {
+        let g = Geometry { h, w, k: (kh, kw), stride: (kh, kw), pad: (0, 0, 0, 0), dil: (1, 1) };
+        let shape = image_shape(cin, h, w, last);
+        let mut m = TypedModel::default();
+        let x = source(&mut m, &shape);
+        let kk = konst(&mut m, "k", &[cout, cin, kh, kw], seed ^ 1);
+        let b = konst(&mut m, "b", &[cout], seed ^ 2);
+        let op = Deconv { pool_spec: pool_spec(&g, cin, cout, last), kernel_format: KernelFormat::OIHW, adjustments: tvec!(0, 0), group: 1 };
+        let mut y = m.wire_node("deconv", op, &[x, kk, b]).unwrap()[0];
+        if act {
+            y = silu(&mut m, y);
+        }
+        let model = finish(m, y);
+        let steps = lower(&model.clone().into_decluttered().unwrap()).unwrap().steps;
+        prop_assert!(steps.len() == 1 && matches!(steps[0].kernel, Kernel::Gemm | Kernel::GemmWide), "{steps:?}");
+        same_as_tract(model, &shape, seed, 1e-4);
     }
 
     /// Max pooling with explicit and "same" padding, channels first or last.

@@ -376,10 +376,12 @@ mod tests {
         let (wide, _) = source(Kernel::GemmWide);
         let (gemm, _) = source(Kernel::Gemm);
         assert!(wide.contains("const WX: u32 = 32u;\nconst WY: u32 = 8u;"), "the tile lines of gemm.wgsl changed");
-        // Workgroup memory: 16 k × (WX + WY) vec4 = 16 · (WX + WY) · 16 bytes, within WebGPU's
-        // default 16384-byte limit for both tiles (16 × 16 and 32 × 8).
+        // Workgroup memory: 16 k × (WX + WY) vec4 = 16 · (WX + WY) · 16 bytes of tiles and
+        // 2 × 16 vec3 (16-byte stride) of im2col taps, within WebGPU's default 16384-byte limit
+        // for both tiles (16 × 16 and 32 × 8).
+        assert!(gemm.contains("var<workgroup> taps: array<array<vec3<i32>, 16>, 2>;"));
         for (wx, wy) in [(16, 16), (32, 8)] {
-            assert!(16 * (wx + wy) * 16 <= 16384, "{wx}×{wy}");
+            assert!(16 * (wx + wy) * 16 + 2 * 16 * 16 <= 16384, "{wx}×{wy}");
             assert_eq!(wx * wy, 256);
         }
         assert!(!wide.contains("const WX: u32 = 16u;") && gemm.contains("const WX: u32 = 16u;\nconst WY: u32 = 16u;"));

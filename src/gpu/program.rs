@@ -56,7 +56,7 @@ impl Kernel {
     /// Number of parameter words the kernel reads (layouts in the WGSL files).
     pub fn param_words(self) -> usize {
         match self {
-            Kernel::Gemm | Kernel::GemmWide => 30,
+            Kernel::Gemm | Kernel::GemmWide => 34,
             Kernel::ConvDirect => 25,
             Kernel::Binary => 21,
             Kernel::Unary => 2,

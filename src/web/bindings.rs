@@ -60,7 +60,7 @@ impl LocalModel {
     #[wasm_bindgen(unchecked_return_type = "Promise<LocalModel>")]
     pub fn load(
         #[wasm_bindgen(unchecked_param_type = "ModelSource")] source: JsValue,
-        #[wasm_bindgen(unchecked_param_type = "LoadOptions")] options: Option<JsValue>,
+        #[wasm_bindgen(unchecked_optional_param_type = "LoadOptions")] options: Option<JsValue>,
     ) -> js_sys::Promise {
         let choice = device::parse_load_options(&options.unwrap_or(JsValue::UNDEFINED));
         guard::promise(async move {

@@ -58,7 +58,7 @@ impl Tracker {
     /// (`invalid_argument` naming the setting) for a bad one.
     #[wasm_bindgen(constructor)]
     pub fn new(
-        #[wasm_bindgen(unchecked_param_type = "TrackerOptions")] options: Option<JsValue>,
+        #[wasm_bindgen(unchecked_optional_param_type = "TrackerOptions")] options: Option<JsValue>,
     ) -> Result<Tracker, JsValue> {
         guard::check()?;
         let options = tracker_options(&options.unwrap_or(JsValue::UNDEFINED)).map_err(to_js)?;

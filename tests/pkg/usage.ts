@@ -1,8 +1,8 @@
 // Compiled with `tsc --strict --noEmit` by `make test-pkg`: the package's declarations must
 // type a real use of the API without `any` leaking into user code.
-import init, { HubClient, LocalModel, draw, initThreadPool, relaxedSimdSupported, runtimeInfo, threadsSupported } from "../../pkg/yolo_wasm.js";
+import init, { HubClient, LocalModel, Tracker, draw, initThreadPool, relaxedSimdSupported, runtimeInfo, threadsSupported } from "../../pkg/yolo_wasm.js";
 import type {
-  HubResponse, ModelInfo, PredictOptions, Prediction, RemotePredictOptions, RuntimeBuild, RuntimeInfo, YoloError, YoloErrorCode,
+  GpuStepTime, HubResponse, LoadOptions, ModelInfo, PredictOptions, Prediction, RemotePredictOptions, RuntimeBuild, RuntimeInfo, YoloError, YoloErrorCode,
 } from "../../pkg/yolo_wasm.js";
 
 export async function detect(img: HTMLImageElement, file: File): Promise<number> {
@@ -44,4 +44,16 @@ export async function remote(file: File, signal: AbortSignal): Promise<string[]>
 export function paint(canvas: HTMLCanvasElement, img: HTMLImageElement, res: HubResponse, off: OffscreenCanvas): void {
   draw(canvas, img, res, { labels: true, lineWidth: 3, maskAlpha: 0.4, resize: true });
   draw(off, null, res.images[0]);
+}
+
+export async function onGpu(url: string, frames: ImageBitmap[]): Promise<string> {
+  const opts: LoadOptions = { device: "webgpu" };
+  const model: LocalModel = await LocalModel.load(url, opts);
+  const device: "webgpu" | "cpu" = model.info.device;
+  const reason: string | undefined = model.info.deviceReason ?? undefined;
+  const steps: GpuStepTime[] | null = await model.gpuProfile(frames[0]);
+  const tracker = new Tracker();
+  for (const f of frames) tracker.update(await model.predict(f));
+  model.free();
+  return `${device} ${reason ?? ""} ${steps?.[0]?.kernel ?? ""}`;
 }

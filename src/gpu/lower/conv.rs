@@ -123,9 +123,11 @@ impl<'m> Lowering<'m> {
                 src.strides[1],
                 src.strides[2],
             ];
+            let mut p = words(&p)?;
+            p.resize(Kernel::Gemm.param_words(), 0);
             let (kernel, [tm, tn]) = Kernel::gemm_for(cout);
             let wg = [n.div_ceil(tn) as u32, cout.div_ceil(tm) as u32, 1];
-            self.push(kernel, words(&p)?, vec![wt, x, bias_t, y], wg, &label, macs);
+            self.push(kernel, p, vec![wt, x, bias_t, y], wg, &label, macs);
         } else {
             let direct =
                 Direct { stride: [sh, sw], pad: [ph, pw], dil: [dh, dw], group: conv.group, transposed: false };
@@ -161,14 +163,44 @@ impl<'m> Lowering<'m> {
         let (y, _) = self.output(node)?;
         self.bind_output(last, y);
         let bias_t = bias.unwrap_or_else(|| self.dummy());
+        let macs = (cin * h * w * (cout / d.group) * kh * kw) as u64;
+        let (sh, sw) = (spec.stride(0), spec.stride(1));
+        let tiles = [kh, kw] == [sh, sw] && [ph, pw] == [0, 0] && [spec.dilation(0), spec.dilation(1)] == [1, 1];
+        if tiles && d.group == 1 && dst.hw == [h * sh, w * sw] && src.strides[1] == w * src.strides[2] {
+            // Each input pixel paints its own kh × kw tile of the output: one matrix product per
+            // kernel tap (ky, kx), C[co, (y, x)] = Σ_ci W[co, ci, ky, kx] · X[ci, (y, x)], written
+            // to output pixel (sh·y + ky, sw·x + kx) through the Gemm's scattered-C strides.
+            let p = [
+                cout,
+                h * w,
+                cin,
+                1,
+                cin * kh * kw,
+                kh * kw,
+                0,
+                src.strides[0],
+                src.strides[2],
+                dst.strides[1],
+                dst.strides[0],
+                sw * dst.strides[2],
+                usize::from(bias.is_some()),
+                act as usize,
+            ];
+            let mut p = words(&p)?;
+            p.resize(Kernel::Gemm.param_words(), 0);
+            p[30..34].copy_from_slice(&words(&[kw, dst.strides[2], w, sh * dst.strides[1]])?);
+            let (kernel, [tm, tn]) = Kernel::gemm_for(cout);
+            let wg = [(h * w).div_ceil(tn) as u32, cout.div_ceil(tm) as u32, (kh * kw) as u32];
+            self.push(kernel, p, vec![wt, x, bias_t, y], wg, &label, macs);
+            return Ok(());
+        }
         let direct = Direct {
-            stride: [spec.stride(0), spec.stride(1)],
+            stride: [sh, sw],
             pad: [ph, pw],
             dil: [spec.dilation(0), spec.dilation(1)],
             group: d.group,
             transposed: true,
         };
-        let macs = (cin * h * w * (cout / d.group) * kh * kw) as u64;
         self.push_direct(&src, &dst, [kh, kw], &direct, bias.is_some(), act, vec![x, wt, bias_t, y], &label, macs)?;
         Ok(())
     }

@@ -11,8 +11,11 @@
 //  0 M, 1 N, 2 K, 3 a_b, 4 a_m, 5 a_k, 6 b_b, 7 b_k, 8 b_n, 9 c_b, 10 c_m, 11 c_n,
 //  12 bias (0 none, 1 per m, 2 per n), 13 act (0 none, 1 SiLU, 2 sigmoid), 14 im2col (0/1),
 //  15 C_in, 16 H, 17 W, 18 KH, 19 KW, 20 stride_h, 21 stride_w, 22 pad_h, 23 pad_w,
-//  24 dil_h, 25 dil_w, 26 OW, 27..30 the image's channel / row / column strides (channels first
-//  or last).
+//  24 dil_h, 25 dil_w, 26 OW, 27..29 the image's channel / row / column strides (channels first
+//  or last), 30..33 a scattered C (0 = plain strides): 30 the batch split (batch b writes at
+//  (b / split) · c_b + (b % split) · p[31]), 32 the column split (column j writes at
+//  (j / split) · p[33] + (j % split) · c_n). A transposed convolution whose kernel equals its
+//  stride is such a product: one batch per kernel tap, its pixels interleaved in the output.
 @group(0) @binding(0) var<storage, read> p: array<u32>;
 @group(0) @binding(1) var<storage, read> a: array<f32>;
 @group(0) @binding(2) var<storage, read> b: array<f32>;
@@ -31,6 +34,23 @@ const TN: u32 = 4u * WX;
 // [k][m / 4] and [k][n / 4]: one vec4 load gives an invocation its 4 rows (or 4 columns).
 var<workgroup> ta: array<array<vec4<f32>, WY>, 16>;
 var<workgroup> tb: array<array<vec4<f32>, WX>, 16>;
+// im2col: for the 16 k of a step (double-buffered: the next step's are written while this one
+// computes), the patch tap's offset in the image and its row / column shift (the divisions
+// k → channel, row, column are done here once per k, not once per loaded value).
+var<workgroup> taps: array<array<vec3<i32>, 16>, 2>;
+
+// The im2col tap of patch row `gk`: (offset, dy, dx); past K its shift fails every bounds test.
+fn tap(gk: u32) -> vec3<i32> {
+    if (gk >= p[2]) {
+        return vec3<i32>(0, 1 << 28, 0);
+    }
+    let khw = p[18] * p[19];
+    let ic = gk / khw;
+    let r = gk % khw;
+    let dy = (r / p[19]) * p[24];
+    let dx = (r % p[19]) * p[25];
+    return vec3<i32>(i32(ic * p[27] + dy * p[28] + dx * p[29]), i32(dy), i32(dx));
+}
 
 fn activate(v: vec4<f32>, act: u32) -> vec4<f32> {
     if (act == 1u) {
@@ -54,12 +74,6 @@ fn main(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_id) lid:
     let im2col = p[14] == 1u;
     let H = i32(p[16]);
     let W = i32(p[17]);
-    let KH = p[18];
-    let KW = p[19];
-    let KHW = KH * KW;
-    let dil_h = p[24];
-    let dil_w = p[25];
-    let x_c = p[27];
     let x_h = p[28];
     let x_w = p[29];
     let batch = wg.z;
@@ -78,6 +92,13 @@ fn main(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_id) lid:
         iy0 = i32((gn_load / p[26]) * p[20]) - i32(p[22]);
         ix0 = i32((gn_load % p[26]) * p[21]) - i32(p[23]);
     }
+    // Where this invocation's patch pixel (iy0, ix0) starts in B.
+    let pix = i32(b_base) + iy0 * i32(x_h) + ix0 * i32(x_w);
+    if (im2col && tid < 16u) {
+        taps[0][tid] = tap(tid);
+    }
+    workgroupBarrier();
+    var step = 0u;
     var acc0 = vec4<f32>(0.0);
     var acc1 = vec4<f32>(0.0);
     var acc2 = vec4<f32>(0.0);
@@ -102,12 +123,11 @@ fn main(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_id) lid:
             var w = 0.0;
             if (gkb < K && gn_load < N) {
                 if (im2col) {
-                    let ic = gkb / KHW;
-                    let r = gkb % KHW;
-                    let iy = iy0 + i32((r / KW) * dil_h);
-                    let ix = ix0 + i32((r % KW) * dil_w);
+                    let t = taps[step & 1u][kb];
+                    let iy = iy0 + t.y;
+                    let ix = ix0 + t.z;
                     if (iy >= 0 && ix >= 0 && iy < H && ix < W) {
-                        w = b[b_base + ic * x_c + u32(iy) * x_h + u32(ix) * x_w];
+                        w = b[u32(pix + t.x)];
                     }
                 } else {
                     w = b[b_base + gkb * b_k + gn_load * b_n];
@@ -116,6 +136,10 @@ fn main(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_id) lid:
             tb[kb][nb / 4u][nb % 4u] = w;
         }
         workgroupBarrier();
+        if (im2col && tid < 16u) {
+            taps[(step + 1u) & 1u][tid] = tap(k0 + 16u + tid);
+        }
+        step += 1u;
         for (var kk = 0u; kk < 16u; kk++) {
             let av = ta[kk][lid.y];
             let bv = tb[kk][lid.x];
@@ -126,9 +150,14 @@ fn main(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_id) lid:
         }
         workgroupBarrier();
     }
-    let c_base = batch * p[9];
+    var c_base = batch * p[9];
+    if (p[30] > 0u) {
+        c_base = (batch / p[30]) * p[9] + (batch % p[30]) * p[31];
+    }
     let c_m = p[10];
     let c_n = p[11];
+    let n_split = p[32];
+    let c_row = p[33];
     let act = p[13];
     let gn = n0 + lid.x * 4u;
     var bias_n = vec4<f32>(0.0);
@@ -156,8 +185,13 @@ fn main(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_id) lid:
         }
         v = activate(v + bias_n, act);
         for (var j = 0u; j < 4u; j++) {
-            if (gn + j < N) {
-                c[c_base + gm * c_m + (gn + j) * c_n] = v[j];
+            let col = gn + j;
+            if (col < N) {
+                var off = col * c_n;
+                if (n_split > 0u) {
+                    off = (col / n_split) * c_row + (col % n_split) * c_n;
+                }
+                c[c_base + gm * c_m + off] = v[j];
             }
         }
     }
