@@ -26,7 +26,8 @@ test("TypeScript declarations are typed (no any)", () => {
     assert.ok(dts.includes(name), name);
   }
   assert.match(dts, /predict\(source: ImageSource, options\?: PredictOptions\): Promise<HubResponse>/);
-  assert.match(dts, /static load\(source: ModelSource\): Promise<LocalModel>/);
+  assert.match(dts, /static load\(source: ModelSource, options\?: LoadOptions\): Promise<LocalModel>/);
+  assert.match(dts, /constructor\(options\?: TrackerOptions\);/);
   assert.match(dts, /export function relaxedSimdSupported\(\): boolean;/);
   assert.match(dts, /export function threadsSupported\(\): boolean;/);
   assert.match(dts, /export function initThreadPool\(threads\?: number\): Promise<void>;/);
