@@ -229,7 +229,7 @@ async fn on_gpu(
     rgba: source::Rgba,
     options: crate::PredictOptions,
 ) -> crate::Result<crate::Response> {
-    let (m, o) = (model.clone(), options.clone());
+    let (m, o) = (model.clone(), options);
     let input = guard::sync(move || {
         let px = Pixels::new(rgba.width, rgba.height, 4, &rgba.data)?;
         m.prepare(&px, &o)

@@ -169,6 +169,8 @@ async fn load_options_are_checked() {
     assert_eq!(Reflect::get(&info, &"device".into()).unwrap().as_string().as_deref(), Some("cpu"));
 }
 
+/// Needs the `test-hooks` feature (`make test-web` passes it) for `__testLoseDevice`.
+#[cfg(feature = "test-hooks")]
 #[wasm_bindgen_test]
 async fn a_lost_device_is_device_lost_then_the_model_reloads() {
     let model = load_on(YOLO11N, DeviceChoice::WebGpu).await.unwrap();
