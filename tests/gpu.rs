@@ -350,6 +350,7 @@ fn gpu_predictions_match_ultralytics() {
     let mut per_model: HashMap<String, usize> = HashMap::new();
     let mut runs: HashMap<String, (YoloModel, GpuProgram)> = HashMap::new();
     let mut failures = Vec::new();
+    let mut worst: HashMap<String, common::Errors> = HashMap::new();
     let mut checked = 0;
     for case in cases.iter().filter(|c| !c.model.contains("dynamic")) {
         let n = per_model.entry(case.model.clone()).or_default();
@@ -372,9 +373,15 @@ fn gpu_predictions_match_ultralytics() {
         let ours = model.finish(input, t, &outputs, &opts).unwrap();
         let golden = common::golden(case);
         checked += 1;
-        if let Err(msg) = common::compare(&ours.results, &golden.images[0].results, &case.case) {
-            failures.push(msg);
+        match common::compare(&ours.results, &golden.images[0].results, &case.case) {
+            Ok(e) => worst.entry(case.model.clone()).or_default().merge(&e),
+            Err(msg) => failures.push(msg),
         }
+    }
+    let mut models: Vec<_> = worst.into_iter().collect();
+    models.sort_by(|a, b| a.0.cmp(&b.0));
+    for (model, e) in models {
+        println!("gpu parity {model}: {e}");
     }
     assert!(checked >= 30, "{checked} cases");
     assert!(failures.is_empty(), "{} of {checked} cases differ:\n{}", failures.len(), failures.join("\n"));
