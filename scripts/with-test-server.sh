@@ -8,7 +8,10 @@
 # yolo11n-seg-shapes); bodies up to 4 MiB; one inference at a time with a queue of 2.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-cargo build --release -p yolo-wasm-server --bin yolo-wasm
+# `--workspace --bins --tests`: the dependency features `make test-native` resolved (dev-dependencies
+# included), so after it only the two workspace crates compile (~2 min) instead of every dependency
+# in a second feature set (~7 min, `-p yolo-wasm-server` alone).
+cargo build --release --workspace --bins --tests
 log=$(mktemp -t yolo-wasm-serve.XXXXXX)
 target/release/yolo-wasm serve --models tests/fixtures/models --keys tests/fixtures/server/keys.txt \
   --host 127.0.0.1 --port 0 --max-body-mb 4 --concurrency 1 --queue 2 --rate-limit 1000 >"$log" 2>"$log.err" &

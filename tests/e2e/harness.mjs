@@ -23,8 +23,10 @@ export const log = (...a) => console.error(`[e2e ${new Date().toISOString().slic
 export async function startServer({ isolate = true, statics = [] } = {}) {
   if (!existsSync(join(ROOT, "pkg", "yolo_wasm_bg.wasm"))) throw new Error("pkg/ is missing: run `make pkg` first");
   if (process.env.E2E_NO_BUILD !== "1") {
-    log("cargo build --release -p yolo-wasm-server (waits for the target-dir lock if another build runs)");
-    execFileSync("cargo", ["build", "--release", "-p", "yolo-wasm-server", "--bin", "yolo-wasm"], {
+    // As scripts/with-test-server.sh builds it: the dependency features of `make test-native`, so
+    // nothing but the workspace crates compiles after it.
+    log("cargo build --release --workspace --bins --tests (waits for the target-dir lock if another build runs)");
+    execFileSync("cargo", ["build", "--release", "--workspace", "--bins", "--tests"], {
       cwd: ROOT,
       stdio: ["ignore", "inherit", "inherit"],
     });
