@@ -9,7 +9,7 @@
 mod common;
 
 use proptest::prelude::*;
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 use tract_onnx::prelude::*;
 use tract_onnx::tract_core::ops::binary::TypedBinOp;
 use tract_onnx::tract_core::ops::cnn::{Conv, Deconv, KernelFormat, MaxPool, PaddingSpec, PoolSpec};
@@ -350,7 +350,7 @@ fn gpu_predictions_match_ultralytics() {
     let mut per_model: HashMap<String, usize> = HashMap::new();
     let mut runs: HashMap<String, (YoloModel, GpuProgram)> = HashMap::new();
     let mut failures = Vec::new();
-    let mut worst: HashMap<String, common::Errors> = HashMap::new();
+    let mut worst: BTreeMap<String, common::Errors> = BTreeMap::new();
     let mut checked = 0;
     for case in cases.iter().filter(|c| !c.model.contains("dynamic")) {
         let n = per_model.entry(case.model.clone()).or_default();
@@ -378,9 +378,7 @@ fn gpu_predictions_match_ultralytics() {
             Err(msg) => failures.push(msg),
         }
     }
-    let mut models: Vec<_> = worst.into_iter().collect();
-    models.sort_by(|a, b| a.0.cmp(&b.0));
-    for (model, e) in models {
+    for (model, e) in worst {
         println!("gpu parity {model}: {e}");
     }
     assert!(checked >= 30, "{checked} cases");

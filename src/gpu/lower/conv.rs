@@ -123,11 +123,7 @@ impl<'m> Lowering<'m> {
                 src.strides[1],
                 src.strides[2],
             ];
-            let mut p = words(&p)?;
-            p.resize(Kernel::Gemm.param_words(), 0);
-            let (kernel, [tm, tn]) = Kernel::gemm_for(cout);
-            let wg = [n.div_ceil(tn) as u32, cout.div_ceil(tm) as u32, 1];
-            self.push(kernel, p, vec![wt, x, bias_t, y], wg, &label, macs);
+            self.push_gemm(&p, [1, cout, n], vec![wt, x, bias_t, y], &label, macs)?;
         } else {
             let direct =
                 Direct { stride: [sh, sw], pad: [ph, pw], dil: [dh, dw], group: conv.group, transposed: false };
@@ -186,13 +182,11 @@ impl<'m> Lowering<'m> {
                 usize::from(bias.is_some()),
                 act as usize,
             ];
-            let mut p = words(&p)?;
-            p.resize(Kernel::Gemm.param_words(), 0);
-            p[30..34].copy_from_slice(&words(&[kw, dst.strides[2], w, sh * dst.strides[1]])?);
-            let (kernel, [tm, tn]) = Kernel::gemm_for(cout);
-            let wg = [(h * w).div_ceil(tn) as u32, cout.div_ceil(tm) as u32, (kh * kw) as u32];
-            self.push(kernel, p, vec![wt, x, bias_t, y], wg, &label, macs);
-            return Ok(());
+            // No im2col (words 14..30 zero); the scattered C: taps split by kw, pixels by w.
+            let mut p = p.to_vec();
+            p.resize(30, 0);
+            p.extend([kw, dst.strides[2], w, sh * dst.strides[1]]);
+            return self.push_gemm(&p, [kh * kw, cout, h * w], vec![wt, x, bias_t, y], &label, macs);
         }
         let direct = Direct {
             stride: [sh, sw],

@@ -110,12 +110,7 @@ impl<'m> Lowering<'m> {
         } else {
             (a, b, m, n, ms, ns, bs, ks, bias_mode)
         };
-        let p = [m, n, k, bs[0], ms[0], ks[0], bs[1], ks[1], ns[1], bs[2], ms[2], ns[2], bias_mode, act as usize, 0];
-        let mut p = words(&p)?;
-        p.resize(Kernel::Gemm.param_words(), 0);
-        let (kernel, [tm, tn]) = Kernel::gemm_for(m);
-        let wg = [n.div_ceil(tn) as u32, m.div_ceil(tm) as u32, batch as u32];
-        self.push(kernel, p, vec![a, b, bias_t, c], wg, &label, (batch * m * n * k) as u64);
-        Ok(())
+        let p = [m, n, k, bs[0], ms[0], ks[0], bs[1], ks[1], ns[1], bs[2], ms[2], ns[2], bias_mode, act as usize];
+        self.push_gemm(&p, [batch, m, n], vec![a, b, bias_t, c], &label, (batch * m * n * k) as u64)
     }
 }

@@ -210,6 +210,25 @@ impl<'m> Lowering<'m> {
         self.steps.push(Step { kernel, params, tensors, workgroups, label: label.to_string(), macs });
     }
 
+    /// A `gemm.wgsl` step: `params` in its layout (the words it leaves out are zero: no im2col,
+    /// plain C strides), on the tile `Kernel::gemm_for` picks for `m` rows, one workgroup layer
+    /// per batch.
+    fn push_gemm(
+        &mut self,
+        params: &[usize],
+        [batch, m, n]: [usize; 3],
+        tensors: Vec<TensorId>,
+        label: &str,
+        macs: u64,
+    ) -> Lowered<()> {
+        let mut p = words(params)?;
+        p.resize(Kernel::Gemm.param_words(), 0);
+        let (kernel, [tm, tn]) = Kernel::gemm_for(m);
+        let wg = [n.div_ceil(tn) as u32, m.div_ceil(tm) as u32, batch as u32];
+        self.push(kernel, p, tensors, wg, label, macs);
+        Ok(())
+    }
+
     /// The single consumer of `node`'s output when there is exactly one and the output is not
     /// a graph output (so a fused op may swallow it).
     fn sole_successor(&self, node: &TypedNode) -> Option<&'m TypedNode> {
