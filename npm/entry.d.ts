@@ -1,12 +1,27 @@
 /** A build of the package's WebAssembly module. */
 export type RuntimeBuild = "threads" | "relaxed-simd" | "simd128";
 
+/** Why fewer threads run than asked for (see `RuntimeInfo.warning`). */
+export interface RuntimeWarning {
+  /** `"thread_pool_failed"`: `initThreadPool` could not start the pool's workers; inference runs on one thread. */
+  code: "thread_pool_failed";
+  /** What failed (e.g. a worker script that did not load, a worker that did not answer). */
+  message: string;
+}
+
 /** What runs: see `runtimeInfo()`. */
 export interface RuntimeInfo {
   /** The build `init()` loaded (before `init()`: the one it would load). */
   build: RuntimeBuild;
   /** Threads an inference uses now: 0 before `init()`, 1 until `initThreadPool` has started a pool. */
   threads: number;
+  /**
+   * Set when `init()` picked the threaded build but could not instantiate it (e.g. an engine that
+   * refuses its shared memory) and loaded the best single-thread build instead: why.
+   */
+  fallbackReason?: string;
+  /** Set while the last `initThreadPool` could not start its workers: inference runs on one thread. */
+  warning?: RuntimeWarning;
 }
 
 /** Options of `init()`. */
@@ -46,8 +61,11 @@ export function threadsSupported(): boolean;
  * Starts the threaded build's worker pool: `threads` workers (default
  * `navigator.hardwareConcurrency`, at most `MAX_THREADS`); every later `predict` runs on them and
  * the calling thread never blocks. Calls `init()` first if needed. In a single-thread build it
- * resolves and inference stays on one thread. The pool keeps its size: another count rejects
- * (`invalid_argument`, field `threads`).
+ * resolves and inference stays on one thread. If the workers cannot start (their script,
+ * `pool_worker.js`, is not served next to the package's entry, or they fail), it still resolves:
+ * inference stays on one thread and `runtimeInfo().warning` says why; a later call tries again.
+ * The pool keeps its size: another count rejects (`invalid_argument`, field `threads`). After a
+ * trap on one of its threads the module is poisoned and this rejects `internal`.
  */
 export function initThreadPool(threads?: number): Promise<void>;
 

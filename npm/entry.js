@@ -10,6 +10,7 @@
 // below is the one of the glue init() loaded: ES module exports are live bindings, so
 // `import { LocalModel } from "yolo-wasm"` sees the right class once init() has resolved.
 import * as single from "./yolo_wasm_single.js";
+import { startPool } from "./pool.js";
 
 /** The most threads `initThreadPool` starts (a cap on workers, each one a module instance; src/web/pool.rs). */
 export const MAX_THREADS = 16;
@@ -22,6 +23,10 @@ let ready;
 let pool;
 /** @type {number | undefined} */
 let poolThreads;
+/** Why init() loaded a single-thread build where it picked the threaded one. @type {string | undefined} */
+let fallbackReason;
+/** The last pool start that failed (inference then runs on one thread). @type {RuntimeWarning | undefined} */
+let warning;
 let glue = single;
 
 /*@EXPORTS@*/
@@ -102,6 +107,31 @@ export default function init(options) {
   return ready;
 }
 
+/** A readable one-line reason from whatever was thrown. */
+function describe(e) {
+  return e instanceof Error ? `${e.name}: ${e.message}` : String(e);
+}
+
+/**
+ * The module's location as init() may load it: in Node a `file:` URL is read from disk (Node's
+ * fetch has no file: URLs) through `process.getBuiltinModule` (Node >= 20.16; no import a bundler
+ * would try to resolve); elsewhere the URL itself, fetched by the glue.
+ * @param {URL} url
+ */
+async function local(url) {
+  if (url.protocol !== "file:") return url;
+  const fs = globalThis.process?.getBuiltinModule?.("node:fs/promises");
+  if (fs === undefined) {
+    throw yoloError(
+      "invalid_argument",
+      `init() cannot read ${url.href} in this runtime (no fetch for file: URLs, no process.getBuiltinModule): ` +
+        "load the bytes yourself and call initSync({ module: bytes })",
+      "module_or_path",
+    );
+  }
+  return fs.readFile(url);
+}
+
 async function load(options) {
   if (typeof options !== "object" || options === null) {
     throw yoloError("invalid_argument", "init(options): options must be an object like { build, module_or_path }", "options");
@@ -121,17 +151,27 @@ async function load(options) {
     throw yoloError("invalid_argument", "this engine has no WebAssembly relaxed SIMD", "build");
   }
   if (build === "threads") {
-    const threaded = await import("./yolo_wasm_threads.js");
-    const path = options.module_or_path ?? new URL("yolo_wasm_threads_bg.wasm", import.meta.url);
-    await threaded.default({ module_or_path: path });
-    bind(threaded);
-  } else {
-    // Two literal `new URL(…, import.meta.url)` expressions, so bundlers see and copy both files.
-    const path = options.module_or_path ??
-      (build === "relaxed-simd" ? new URL("yolo_wasm_relaxed_bg.wasm", import.meta.url) : new URL("yolo_wasm_bg.wasm", import.meta.url));
-    await single.default({ module_or_path: path });
-    bind(single);
+    try {
+      const threaded = await import("./yolo_wasm_threads.js");
+      const path = options.module_or_path ?? (await local(new URL("yolo_wasm_threads_bg.wasm", import.meta.url)));
+      await threaded.default({ module_or_path: path });
+      bind(threaded);
+      loaded = "threads";
+      return runtimeInfo();
+    } catch (e) {
+      // The threaded module cannot be instantiated here (e.g. a browser that refuses a large
+      // shared memory): the best single-thread build instead, unless that build was asked for.
+      const why = describe(e);
+      if (options.build === "threads") throw yoloError("invalid_argument", `the threads build cannot be instantiated here: ${why}`, "build");
+      fallbackReason = `the threaded build could not be instantiated (${why}); a single-thread build runs instead`;
+      build = relaxedSimdSupported() ? "relaxed-simd" : "simd128";
+    }
   }
+  // Two literal `new URL(…, import.meta.url)` expressions, so bundlers see and copy both files.
+  const path = options.module_or_path ??
+    (await local(build === "relaxed-simd" ? new URL("yolo_wasm_relaxed_bg.wasm", import.meta.url) : new URL("yolo_wasm_bg.wasm", import.meta.url)));
+  await single.default({ module_or_path: path });
+  bind(single);
   loaded = build;
   return runtimeInfo();
 }
@@ -147,7 +187,12 @@ export function initSync(options) {
   if (build !== "relaxed-simd" && build !== "simd128") {
     throw yoloError("invalid_argument", "initSync loads a single-thread build (relaxed-simd or simd128); use init() for threads", "build");
   }
-  single.initSync({ module: options.module });
+  try {
+    single.initSync({ module: options.module });
+  } catch (e) {
+    const hint = build === "relaxed-simd" ? " (this engine may lack WebAssembly relaxed SIMD: use the simd128 build, yolo_wasm_bg.wasm)" : "";
+    throw yoloError("invalid_argument", `initSync: the ${build} module cannot be instantiated: ${describe(e)}${hint}`, "module");
+  }
   bind(single);
   loaded = build;
   ready = Promise.resolve(runtimeInfo());
@@ -158,8 +203,10 @@ export function initSync(options) {
  * Starts the threaded build's worker pool (after `init()`): `threads` workers (default
  * `navigator.hardwareConcurrency`, at most MAX_THREADS), each running the module on the shared
  * memory; every later `predict` runs on them. In the single-thread builds it resolves at once and
- * inference stays on one thread (`runtimeInfo().threads` tells). Once started the pool keeps its
- * size: calling again with the same count (or none) resolves, another count rejects.
+ * inference stays on one thread (`runtimeInfo().threads` tells). If the pool's workers cannot start,
+ * it resolves all the same: one thread, and `runtimeInfo().warning` says why (a later call tries
+ * again). Once started the pool keeps its size: calling again with the same count (or none)
+ * resolves, another count rejects.
  * @param {number} [threads]
  * @returns {Promise<void>}
  */
@@ -173,12 +220,23 @@ export async function initThreadPool(threads) {
   if (loaded !== "threads") return;
   if (pool === undefined) {
     poolThreads = n;
-    pool = glue.__startThreadPool(n).then(
-      () => undefined,
+    let bootFailed = false;
+    const boot = (...args) =>
+      startPool(...args).catch((e) => {
+        bootFailed = true;
+        throw e;
+      });
+    pool = glue.__startThreadPool(n, boot).then(
+      () => {
+        warning = undefined;
+      },
       (e) => {
         pool = undefined;
         poolThreads = undefined;
-        throw e;
+        // The workers could not start: inference goes on, on one thread, and runtimeInfo() says why.
+        // Anything else (a poisoned module, a bad argument) rejects.
+        if (!bootFailed) throw e;
+        warning = { code: "thread_pool_failed", message: e?.message ?? String(e) };
       },
     );
   } else if (threads !== undefined && poolThreads !== n) {
@@ -194,5 +252,9 @@ export async function initThreadPool(threads) {
  */
 export function runtimeInfo() {
   if (loaded === undefined) return { build: defaultBuild(), threads: 0 };
-  return { build: loaded, threads: loaded === "threads" ? glue.__threadCount() : 1 };
+  /** @type {RuntimeInfo} */
+  const info = { build: loaded, threads: loaded === "threads" ? glue.__threadCount() : 1 };
+  if (fallbackReason !== undefined) info.fallbackReason = fallbackReason;
+  if (warning !== undefined) info.warning = { ...warning };
+  return info;
 }

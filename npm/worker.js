@@ -20,18 +20,10 @@ export async function createWorkerModel(source, options = {}) {
   const opts = checkOptions(options);
   const src = modelSource(source, opts.name);
   const w = new WorkerModel(src, opts, TOKEN);
-  try {
-    await loaded.get(w);
-    return w;
-  } catch (e) {
-    // The threaded build was picked (an isolated page) but its pool could not start in this setup
-    // (bundlers: see README "Bundlers"): one thread, in a fresh worker, rather than nothing.
-    if (!e?.poolFailed || opts.build !== undefined) throw e;
-    console.warn(`yolo-wasm/worker: the threaded build's pool could not start (${e.message}); running on one thread`);
-    const single = new WorkerModel(src, { ...opts, build: "single-thread" }, TOKEN);
-    await loaded.get(single);
-    return single;
-  }
+  // A pool that cannot start is not a failure: the model runs on one thread and
+  // `runtime.warning` says why (the package's initThreadPool).
+  await loaded.get(w);
+  return w;
 }
 
 const TOKEN = Symbol("createWorkerModel");
@@ -300,7 +292,6 @@ export class WorkerModel {
         return;
       }
       const err = errorFromData(data.error);
-      if (data.poolFailed) Object.defineProperty(err, "poolFailed", { value: true }); // createWorkerModel's fallback
       // The module is poisoned after an `internal` error: replace the worker (every other pending
       // call rejects too), then this call rejects with its own error.
       if (err.code === "internal") this.#restart(worker, `the inference worker hit a bug (${err.message})`);

@@ -5,7 +5,7 @@
 //
 // Frames arrive transferred (or cloned) and are closed here once read: ImageBitmap, VideoFrame
 // (read through createImageBitmap), ImageData and Blob go to LocalModel as they are.
-import init, { LocalModel, initThreadPool, relaxedSimdSupported, runtimeInfo } from "./yolo_wasm.js";
+import init, { LocalModel, initThreadPool, runtimeInfo } from "./yolo_wasm.js";
 import { errorToData, yoloError } from "./worker_protocol.js";
 
 /** @type {LocalModel | null} */
@@ -25,7 +25,7 @@ async function handle(msg) {
   } catch (e) {
     // A failure that is not a YoloError is a bug here or in the glue: `internal`, so the page
     // replaces this worker (its module's state is unknown).
-    self.postMessage({ id: msg.id, ok: false, error: errorToData(e, "internal"), poolFailed: e?.poolFailed === true });
+    self.postMessage({ id: msg.id, ok: false, error: errorToData(e, "internal") });
   } finally {
     close(msg.frame);
   }
@@ -47,12 +47,11 @@ async function run(msg) {
 }
 
 /**
- * `build`: one of init()'s builds, undefined (init() picks), or "single-thread" (the page's pick
- * after the threaded build's pool could not start here: relaxed SIMD where the engine has it).
+ * `build`: one of init()'s builds, or undefined (init() picks). A pool that cannot start leaves the
+ * model on one thread, with `runtime.warning` saying why (initThreadPool resolves).
  */
 async function load({ source, build, threads, device }) {
-  const chosen = build === "single-thread" ? (relaxedSimdSupported() ? "relaxed-simd" : "simd128") : build;
-  await init(chosen === undefined ? undefined : { build: chosen });
+  await init(build === undefined ? undefined : { build });
   // The pool starts while the model loads (a load does not need it; predict waits for it).
   const pool = initThreadPool(threads);
   model?.free();
@@ -64,9 +63,6 @@ async function load({ source, build, threads, device }) {
     await pool;
   } catch (e) {
     loading.then((m) => m.free(), () => {});
-    // The threaded build was picked but its pool cannot start here (e.g. a bundler rewrote the
-    // package's files, which the pool's workers load again): the page may retry on one thread.
-    if (build === undefined && runtimeInfo().build === "threads") e.poolFailed = true;
     throw e;
   }
   model = await loading;

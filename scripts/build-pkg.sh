@@ -54,11 +54,17 @@ rm -rf pkg && mkdir -p pkg
 cp -r target/pkg-simd128/. pkg/
 mv pkg/yolo_wasm_single_bg.wasm pkg/yolo_wasm_bg.wasm
 rm -f pkg/yolo_wasm_single_bg.wasm.d.ts
+# The glue's default module URL names the file as wasm-bindgen wrote it; the package ships it as
+# yolo_wasm_bg.wasm. Bundlers (webpack) resolve every `new URL(…, import.meta.url)`, even one the
+# entry never reaches (it always passes the module's URL): name the shipped file.
+grep -q "new URL('yolo_wasm_single_bg.wasm', import.meta.url)" pkg/yolo_wasm_single.js \
+  || { echo "build-pkg: yolo_wasm_single.js has no default module URL to rename (wasm-bindgen's glue changed?)" >&2; exit 1; }
+sed -i "s/new URL('yolo_wasm_single_bg.wasm', import.meta.url)/new URL('yolo_wasm_bg.wasm', import.meta.url)/" pkg/yolo_wasm_single.js
 if [ "${RELAXED_SIMD:-1}" != 0 ]; then
   build target/relaxed-simd target/pkg-relaxed-simd yolo_wasm_single "-C target-feature=+simd128,+relaxed-simd"
   # Equal but for wasm-bindgen's "Cast intrinsic" comments, which quote each closure's shim index
   # in the wasm (the two builds number their functions differently; the code is the same).
-  glue() { grep -v '// Cast intrinsic for ' "$1"; }
+  glue() { grep -v '// Cast intrinsic for ' "$1" | sed "s/yolo_wasm_single_bg.wasm/yolo_wasm_bg.wasm/"; }
   cmp -s <(glue pkg/yolo_wasm_single.js) <(glue target/pkg-relaxed-simd/yolo_wasm_single.js) \
     || { echo "build-pkg: the relaxed-SIMD build's JS glue differs from the SIMD128 one" >&2; exit 1; }
   cp target/pkg-relaxed-simd/yolo_wasm_single_bg.wasm pkg/yolo_wasm_relaxed_bg.wasm
@@ -84,8 +90,9 @@ node scripts/make-entry.mjs pkg "${entry_args[@]}"
 version=$(awk -F'"' '/^version = / { print $2; exit }' Cargo.toml)
 sed "s/\"version\": \"0.0.0\"/\"version\": \"$version\"/" npm/package.json > pkg/package.json
 cp npm/README.md pkg/README.md
-# yolo-wasm/worker (npm/worker.js and its worker): plain ES modules, copied as they are.
-cp npm/worker.js npm/worker.d.ts npm/worker_thread.js npm/worker_latest.js npm/worker_protocol.js pkg/
+# yolo-wasm/worker (npm/worker.js and its worker) and the threaded build's pool bootstrap
+# (npm/pool.js, npm/pool_worker.js): plain ES modules, copied as they are.
+cp npm/worker.js npm/worker.d.ts npm/worker_thread.js npm/worker_latest.js npm/worker_protocol.js npm/pool.js npm/pool_worker.js pkg/
 for f in pkg/yolo_wasm_bg.wasm pkg/yolo_wasm_relaxed_bg.wasm pkg/yolo_wasm_threads_bg.wasm; do
   [ -f "$f" ] || continue
   echo "$f: $(stat -c %s "$f") bytes raw, $(gzip -9 -c "$f" | wc -c) bytes gzip ($profile profile)"

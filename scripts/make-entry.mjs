@@ -43,8 +43,8 @@ if (threads) {
   const threadsJs = join(dir, "yolo_wasm_threads.js");
   if (!existsSync(threadsJs)) fail(`${threadsJs} is missing`);
   const threaded = exportsOf(threadsJs);
-  // The pool: wasm-bindgen-rayon's exports and ours.
-  const pool = new Set(["initThreadPool", "wbg_rayon_PoolBuilder", "wbg_rayon_start_worker", "__startThreadPool", "__threadCount", "__runJob", "__threadingThresholds"]);
+  // The pool's plumbing (src/web/pool.rs, pool_worker.rs; used by npm/entry.js and npm/pool_worker.js).
+  const pool = new Set(["__startThreadPool", "__threadCount", "__runJob", "__threadingThresholds", "__poolBuild", "__poolHelper"]);
   const missing = [...single].filter((n) => !threaded.has(n));
   const extra = [...threaded].filter((n) => !single.has(n) && !pool.has(n));
   if (missing.length || extra.length) fail(`the glues differ: threads lacks [${missing}], has extra [${extra}]`);

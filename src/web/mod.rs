@@ -13,6 +13,8 @@ mod js_options;
 mod loader;
 #[cfg(feature = "threads")]
 mod pool;
+#[cfg(feature = "threads")]
+mod pool_worker;
 mod source;
 mod tracking;
 mod types;
@@ -22,10 +24,6 @@ pub use device::DeviceChoice;
 pub use draw::draw;
 pub use hub_client::HubClient;
 pub use tracking::Tracker;
-/// The threaded build: wasm-bindgen-rayon's `initThreadPool`, linked so that the pool's
-/// coordinator worker can call it (the package's own `initThreadPool` is `pool::start`).
-#[cfg(feature = "threads")]
-pub use wasm_bindgen_rayon::init_thread_pool;
 
 use wasm_bindgen::prelude::*;
 

@@ -2,25 +2,31 @@
 //! a call's CPU-heavy part on it without ever blocking (or taking a blocking lock on) the calling
 //! JS thread.
 //!
-//! - `initThreadPool(n)` (the package entry wraps [`start`]) starts a *coordinator* worker
-//!   (`pool_coordinator.js`), which starts rayon's pool of `n` workers with wasm-bindgen-rayon.
-//!   Building the pool blocks until its threads run, which a page's main thread may not do
-//!   (`memory.atomic.wait` traps there in Chromium), hence the coordinator; `n` is then recorded
-//!   (`model::web_pool`).
+//! - `initThreadPool(n)` (the package entry wraps [`start`]) hands the compiled module and the
+//!   shared memory to the package's own bootstrap (`npm/pool.js`), which starts `n + 1` module
+//!   workers from one file the package ships (`npm/pool_worker.js`, a literal
+//!   `new Worker(new URL(…, import.meta.url))` that Vite, webpack and plain pages resolve): one
+//!   *coordinator*, which builds rayon's global pool ([`super::pool_worker`]), and `n` helpers,
+//!   each of which runs one of the pool's threads. Building the pool blocks until its threads run,
+//!   which a page's main thread may not do (`memory.atomic.wait` traps there in Chromium), hence
+//!   the coordinator; `n` is then recorded (`model::web_pool`).
 //! - [`run`] (waiting first for a pool still starting) registers the work as a job, posts its id
-//!   to the coordinator, which `rayon::spawn`s it ([`run_job`]), and awaits the answer on a
-//!   oneshot channel. The calling thread (a page's main thread or a dedicated worker) never
-//!   touches rayon; its only locks are spin locks over `try_lock`.
+//!   to the coordinator (the function the bootstrap resolved to), which `rayon::spawn`s it
+//!   ([`super::pool_worker::run_job`]), and awaits the answer on a oneshot channel. The calling
+//!   thread (a page's main thread or a dedicated worker) never touches rayon; its only locks are
+//!   spin locks over `try_lock`.
 //! - A failure on a pool thread must not leave the caller waiting: the job runs inside the trap
 //!   trampoline of its own worker ([`guard::sync`]); a panic anywhere (the job or a helper thread)
 //!   runs the global panic hook, which fails every job in flight ([`fail_all`]) before the thread
-//!   aborts; a dead coordinator does the same. The caller's module is then poisoned: its state
-//!   after a trap is unknown.
+//!   aborts; a trap on a helper outside any job, or a dead worker, reaches the bootstrap, which
+//!   calls the `on_death` callback here: it does the same. The caller's module is then poisoned:
+//!   its state after a trap is unknown, and a later `initThreadPool` says so.
 
 use super::guard;
 use crate::error::{Error, Result};
 use crate::model::web_pool;
 use futures_channel::oneshot;
+use std::cell::RefCell;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, TryLockError};
 use wasm_bindgen::prelude::*;
@@ -30,21 +36,27 @@ use wasm_bindgen::prelude::*;
 /// measured beyond 2 cores here (BENCHMARKS.md "Browser threads").
 pub const MAX_THREADS: usize = 16;
 
-/// Set once `start` was called (the pool can be built only once per module instance).
+/// Set once `start` was called (the pool can be built only once per module instance); cleared
+/// when a start fails before the pool was built, so that a later call may try again.
 static STARTED: AtomicBool = AtomicBool::new(false);
 
 thread_local! {
     /// The pool's start while it is under way (on the thread that called `initThreadPool`, the one
     /// whose `predict` calls must wait for it rather than run on one thread meanwhile).
-    static STARTING: std::cell::RefCell<Option<js_sys::Promise>> = const { std::cell::RefCell::new(None) };
+    static STARTING: RefCell<Option<js_sys::Promise>> = const { RefCell::new(None) };
+    /// Posts a job id to the coordinator: what the bootstrap resolved to (the calling thread only).
+    static POST_JOB: RefCell<Option<js_sys::Function>> = const { RefCell::new(None) };
 }
 
-/// Starts the global pool with `threads` workers; resolves once they all run. A second call
-/// resolves at once if it asks for the running size and rejects (`invalid_argument`) otherwise.
-/// The workers are asked for before this returns, so a `predict` right after it waits for them.
+/// Starts the global pool with `threads` workers through `bootstrap` (the package's
+/// `startPool(module, memory, threads, onDeath)`, which resolves to a `postJob(id)` function once
+/// every thread runs); resolves to `threads` then. A second call resolves at once if it asks for
+/// the running size and rejects (`invalid_argument`) otherwise; a failed start rejects
+/// `internal` with the bootstrap's reason. The workers are asked for before this returns, so a
+/// `predict` right after it waits for them.
 #[wasm_bindgen(js_name = "__startThreadPool", skip_typescript)]
-pub fn start(threads: usize) -> js_sys::Promise {
-    let begun = begin(threads);
+pub fn start(threads: usize, bootstrap: js_sys::Function) -> js_sys::Promise {
+    let begun = begin(threads, &bootstrap);
     guard::promise(async move {
         let starting = match begun {
             Err(e) => return Err(super::errors::to_js(e)),
@@ -53,21 +65,32 @@ pub fn start(threads: usize) -> js_sys::Promise {
         };
         let started = wasm_bindgen_futures::JsFuture::from(starting).await;
         STARTING.with(|s| *s.borrow_mut() = None);
-        if let Err(e) = started {
-            STARTED.store(false, Ordering::Release);
-            let msg = format!("cannot start {threads} worker threads: {}", super::errors::describe(&e));
-            return Err(super::errors::to_js(Error::Internal(msg)));
+        let post = match started {
+            Ok(post) => post.dyn_into::<js_sys::Function>().map_err(|_| "the bootstrap did not resolve to a function".to_string()),
+            Err(e) => Err(super::errors::describe(&e)),
+        };
+        match post {
+            Ok(post) => {
+                POST_JOB.with(|p| *p.borrow_mut() = Some(post));
+                web_pool::set_pool_threads(threads);
+                Ok(JsValue::from(threads))
+            }
+            Err(reason) => {
+                STARTED.store(false, Ordering::Release);
+                let msg = format!("cannot start {threads} worker threads: {reason}");
+                Err(super::errors::to_js(Error::Internal(msg)))
+            }
         }
-        web_pool::set_pool_threads(threads);
-        Ok(JsValue::from(threads))
     })
 }
 
-/// Checks the request and starts the coordinator worker, which starts the pool: `Ok(None)` when
-/// a pool of this size already runs, `Ok(Some(promise))` while it starts.
-fn begin(threads: usize) -> Result<Option<js_sys::Promise>> {
+/// Checks the request and calls the bootstrap: `Ok(None)` when a pool of this size already runs,
+/// `Ok(Some(promise))` while it starts.
+fn begin(threads: usize, bootstrap: &js_sys::Function) -> Result<Option<js_sys::Promise>> {
     if let Some(reason) = guard::poisoned() {
-        return Err(Error::Internal(reason));
+        return Err(Error::Internal(format!(
+            "{reason} (the thread pool cannot be restarted in this module instance: load the page or worker again)"
+        )));
     }
     if !(1..=MAX_THREADS).contains(&threads) {
         return Err(Error::invalid_argument("threads", format!("must be between 1 and {MAX_THREADS} (got {threads})")));
@@ -84,41 +107,26 @@ fn begin(threads: usize) -> Result<Option<js_sys::Promise>> {
         };
         return Err(Error::invalid_argument("threads", msg));
     }
-    // The glue's own URL (wasm-bindgen-rayon's way): the coordinator imports it.
-    #[wasm_bindgen]
-    extern "C" {
-        #[wasm_bindgen(thread_local_v2, js_namespace = ["import", "meta"], js_name = url)]
-        static GLUE_URL: js_sys::JsString;
-    }
     let on_death = Closure::<dyn Fn(String)>::new(|reason: String| {
         fail_all(&reason);
         guard::poison(&reason);
     });
-    let starting = start_coordinator(
+    let called = bootstrap.call4(
+        &JsValue::NULL,
         &wasm_bindgen::module(),
         &wasm_bindgen::memory(),
-        &GLUE_URL.with(Clone::clone),
-        threads,
-        on_death.as_ref().unchecked_ref(),
+        &JsValue::from(threads),
+        on_death.as_ref(),
     );
-    // Lives as long as the coordinator may die: the module's life.
+    // Lives as long as a pool worker may die: the module's life.
     on_death.forget();
+    let starting = match called.map(|p| p.dyn_into::<js_sys::Promise>()) {
+        Ok(Ok(promise)) => promise,
+        Ok(Err(_)) => js_sys::Promise::reject(&"the bootstrap did not return a promise".into()),
+        Err(e) => js_sys::Promise::reject(&e),
+    };
     STARTING.with(|s| *s.borrow_mut() = Some(starting.clone()));
     Ok(Some(starting))
-}
-
-#[wasm_bindgen(module = "/src/web/pool_coordinator.js")]
-extern "C" {
-    #[wasm_bindgen(js_name = startCoordinator)]
-    fn start_coordinator(
-        module: &JsValue,
-        memory: &JsValue,
-        main_js: &js_sys::JsString,
-        threads: usize,
-        on_death: &js_sys::Function,
-    ) -> js_sys::Promise;
-    #[wasm_bindgen(js_name = postJob, catch)]
-    fn post_job(id: f64) -> std::result::Result<(), JsValue>;
 }
 
 /// Benchmarks only (bench/run.mjs `--tunes`): tract-linalg's thresholds below which a matrix
@@ -146,17 +154,17 @@ pub fn thread_count() -> usize {
 type Fail = Box<dyn FnOnce(String) + Send>;
 
 /// Work handed to the pool.
-type Job = Box<dyn FnOnce() + Send>;
+pub(super) type Job = Box<dyn FnOnce() + Send>;
 
 /// The jobs in flight, by id, for [`fail_all`].
 static IN_FLIGHT: Mutex<Vec<(u64, Fail)>> = Mutex::new(Vec::new());
 /// Jobs posted to the coordinator and not yet spawned, by id.
-static QUEUED: Mutex<Vec<(u64, Job)>> = Mutex::new(Vec::new());
+pub(super) static QUEUED: Mutex<Vec<(u64, Job)>> = Mutex::new(Vec::new());
 static NEXT_ID: AtomicU64 = AtomicU64::new(0);
 
 /// Locks `m` without ever blocking in `memory.atomic.wait` (not allowed on a page's main thread):
 /// spins on `try_lock`. The locks here are only held for a push, a removal or a take.
-fn spin_lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
+pub(super) fn spin_lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
     loop {
         match m.try_lock() {
             Ok(g) => return g,
@@ -168,18 +176,6 @@ fn spin_lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
 
 fn in_flight() -> MutexGuard<'static, Vec<(u64, Fail)>> {
     spin_lock(&IN_FLIGHT)
-}
-
-/// On the coordinator: spawns the queued job `id` on the pool (an unknown id is ignored: its job
-/// was already failed and dropped).
-#[wasm_bindgen(js_name = "__runJob", skip_typescript)]
-pub fn run_job(id: f64) {
-    let mut queued = spin_lock(&QUEUED);
-    let job = queued.iter().position(|(i, _)| *i as f64 == id).map(|k| queued.swap_remove(k).1);
-    drop(queued);
-    if let Some(job) = job {
-        rayon::spawn(job);
-    }
 }
 
 /// Fails every job in flight with `internal: <reason>` (from the panic hook, on whatever thread
@@ -233,7 +229,7 @@ pub async fn run_now<T: Send + 'static>(f: impl FnOnce() -> T + Send + 'static) 
         }
     });
     spin_lock(&QUEUED).push((id, job));
-    if let Err(e) = post_job(id as f64) {
+    if let Err(e) = post_job(id) {
         spin_lock(&QUEUED).retain(|(i, _)| *i != id);
         in_flight().retain(|(i, _)| *i != id);
         return Err(Error::Internal(format!("cannot reach the thread pool: {}", super::errors::describe(&e))));
@@ -246,6 +242,15 @@ pub async fn run_now<T: Send + 'static>(f: impl FnOnce() -> T + Send + 'static) 
         guard::poison(&format!("on a worker thread: {e}"));
     }
     out
+}
+
+/// Hands job `id` to the coordinator through the function the bootstrap resolved to.
+fn post_job(id: u64) -> std::result::Result<(), JsValue> {
+    let post = POST_JOB.with(|p| p.borrow().clone());
+    match post {
+        Some(post) => post.call1(&JsValue::NULL, &JsValue::from(id as f64)).map(drop),
+        None => Err("the thread pool is not running".into()),
+    }
 }
 
 /// Takes the sender out of its slot (with [`spin_lock`]: the main thread may call this).

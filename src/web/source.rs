@@ -142,10 +142,48 @@ pub async fn pixels(src: &JsValue) -> Result<Rgba> {
             c.draw_image_with_html_video_element(video, 0.0, 0.0)
         });
     }
+    if let Some(rgba) = image_data_like(src)? {
+        return Ok(rgba);
+    }
     Err(Error::invalid_argument(
         "source",
-        "expected ImageData, ImageBitmap, HTMLImageElement, HTMLCanvasElement, HTMLVideoElement, OffscreenCanvas, Blob or File",
+        "expected ImageData (or an object like it: { data, width, height }), ImageBitmap, HTMLImageElement, \
+         HTMLCanvasElement, HTMLVideoElement, OffscreenCanvas, Blob or File",
     ))
+}
+
+/// An object shaped like `ImageData` — `{ data: Uint8ClampedArray | Uint8Array, width, height }`,
+/// RGBA, row-major, not premultiplied — where the runtime has no `ImageData` (Node) or the pixels
+/// come from elsewhere (a decoder library). `None` when `src` is not such an object at all.
+fn image_data_like(src: &JsValue) -> Result<Option<Rgba>> {
+    if !src.is_object() {
+        return Ok(None);
+    }
+    let get = |key: &str| js_sys::Reflect::get(src, &JsValue::from_str(key)).unwrap_or(JsValue::UNDEFINED);
+    let data = get("data");
+    // A Uint8Array view of the pixels (the same bytes, not a copy), whichever array it is.
+    let view = if let Some(a) = data.dyn_ref::<Uint8ClampedArray>() {
+        Uint8Array::new_with_byte_offset_and_length(&a.buffer(), a.byte_offset(), a.length())
+    } else if let Some(a) = data.dyn_ref::<Uint8Array>() {
+        a.clone()
+    } else {
+        return Ok(None);
+    };
+    let dim = |key: &str| {
+        let v = get(key).as_f64().filter(|v| v.fract() == 0.0 && *v >= 1.0 && *v <= u32::MAX as f64);
+        v.map(|v| v as u32).ok_or_else(|| bad(format!("an ImageData-like source needs a positive integer {key}")))
+    };
+    let (width, height) = (dim("width")?, dim("height")?);
+    crate::limits::check_image_size(width, height)?;
+    let want = width as u64 * height as u64 * 4;
+    if u64::from(view.length()) != want {
+        return Err(bad(format!(
+            "an ImageData-like source of {width}x{height} needs {want} bytes of RGBA data (got {})",
+            view.length()
+        )));
+    }
+    let bytes = view.to_vec();
+    Ok(Some(Rgba { width, height, data: bytes }))
 }
 
 /// A file to upload for `source`: `Blob`/`File` as they are, bytes wrapped in a `Blob`, and every

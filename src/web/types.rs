@@ -4,9 +4,19 @@ use wasm_bindgen::prelude::*;
 
 #[wasm_bindgen(typescript_custom_section)]
 const TS_TYPES: &'static str = r#"
+/**
+ * RGBA pixels shaped like `ImageData` (row-major, 4 bytes a pixel, not premultiplied): for
+ * runtimes without `ImageData` (Node) or pixels decoded elsewhere.
+ */
+export interface ImageDataLike {
+  data: Uint8ClampedArray | Uint8Array;
+  width: number;
+  height: number;
+}
+
 /** Anything `LocalModel.predict` can read pixels from. Blobs/Files are decoded by the browser. */
 export type ImageSource =
-  | ImageData | ImageBitmap | HTMLImageElement | HTMLCanvasElement | HTMLVideoElement
+  | ImageData | ImageDataLike | ImageBitmap | HTMLImageElement | HTMLCanvasElement | HTMLVideoElement
   | OffscreenCanvas | Blob;
 
 /** Where `LocalModel.load` reads an ONNX export from. */

@@ -47,6 +47,10 @@ after(async () => {
 /** Runs every case in a fresh page of `server` (`where`: "page" or "worker"); checks the goldens. */
 async function runCases(server, where, threads) {
   const { ctx, page, problems, requests } = await openPage(browser, { permissions: [] });
+  // No console warning of the package's making, on the page or in any of its workers.
+  const warnings = [];
+  page.on("console", (m) => m.type() === "warning" && warnings.push(m.text()));
+  page.on("worker", (w) => w.on("console", (m) => m.type() === "warning" && warnings.push(`worker: ${m.text()}`)));
   try {
     await page.goto(`${server.url}/tests/pkg/browser/`);
     await page.waitForFunction(() => window.pageReady === true);
@@ -61,6 +65,7 @@ async function runCases(server, where, threads) {
       compareResults(res.images[0].results, golden.images[0].results, `${where} ${out.after.build} ${c.case}`);
     });
     assert.deepEqual(problems, [], "no console errors, page errors or failed requests");
+    assert.deepEqual(warnings, [], "no console warnings");
     return { ...out, requests };
   } finally {
     await ctx.close();
