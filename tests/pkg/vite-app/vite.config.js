@@ -1,9 +1,10 @@
-// What an app needs to use yolo-wasm with Vite (dev server and build):
-// - worker.format "es": the package's worker is a module worker that imports the package (and,
-//   for the threaded build, imports its glue at run time);
-// - optimizeDeps.exclude: the dev server serves the package's files as they are, so
-//   `new URL("…_bg.wasm", import.meta.url)` and the pool's self-spawning workers find their files;
-// - cross-origin isolation headers on the dev and preview servers, so the threaded build runs.
+// What an app needs to use yolo-wasm with Vite 8 (dev server and build): nothing package-specific.
+// Vite finds the package's workers (`new Worker(new URL("./….js", import.meta.url), { type:
+// "module" })`) and its .wasm files (`new URL("….wasm", import.meta.url)`) by itself, in `vite
+// build` and in the dev server's dependency pre-bundling; neither `worker.format: "es"` nor
+// `optimizeDeps.exclude` is needed (tested without them, tests/pkg/bundlers.test.mjs).
+// The headers make the pages cross-origin isolated, so the threaded build runs (optional: without
+// them everything runs on one thread; vite.plain.config.js is this config without them).
 import { defineConfig } from "vite";
 
 const isolation = {
@@ -12,8 +13,6 @@ const isolation = {
 };
 
 export default defineConfig({
-  worker: { format: "es" },
-  optimizeDeps: { exclude: ["yolo-wasm"] },
   server: { headers: isolation },
   preview: { headers: isolation },
 });
