@@ -68,7 +68,8 @@ before(async () => {
   renameSync(join(dir, tarball), join(dir, "yolo-wasm.tgz")); // each app depends on file:../yolo-wasm.tgz
   for (const name of APPS) {
     const app = join(dir, name);
-    cpSync(join(ROOT, `tests/pkg/${name}-app`), app, { recursive: true, filter: (src) => !/node_modules|dist/.test(src) });
+    const from = join(ROOT, `tests/pkg/${name}-app`);
+    cpSync(from, app, { recursive: true, filter: (src) => !/[\\/](node_modules|dist)([\\/]|$)/.test(src.slice(from.length)) });
     cpSync(join(ROOT, "tests/pkg/bundler-app/main.js"), join(app, "src/main.js"));
     cpSync(join(ROOT, "tests/fixtures/models/yolo11n-shapes.onnx"), join(app, "public/yolo11n-shapes.onnx"));
     cpSync(join(ROOT, "tests/fixtures/images/square-640x640.png"), join(app, "public/square-640x640.png"));
@@ -247,7 +248,7 @@ async function checkPage(url, what, isolated) {
       }
     }
     expect(wasm.length > 0, "no .wasm request was seen");
-    for (const w of wasm) expect(w.status >= 200 && w.status < 300, `${w.url} answered ${w.status}`);
+    for (const w of wasm) expect((w.status >= 200 && w.status < 300) || w.status === 304, `${w.url} answered ${w.status}`);
     for (const p of [...problems, ...warnings]) failures.push(p);
     log(`${what}: ${Date.now() - started} ms, ${wasm.length} .wasm request(s): ${wasm.map((w) => `${new URL(w.url).pathname} ${w.status}`).join(", ")}`);
   } finally {
