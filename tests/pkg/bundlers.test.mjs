@@ -59,7 +59,6 @@ async function sh(cmd, args, cwd) {
   }
 }
 
-
 before(async () => {
   let started = Date.now();
   dir = mkdtempSync(join(tmpdir(), "yolo-wasm-bundlers-"));
@@ -76,8 +75,9 @@ before(async () => {
     apps[name] = app;
   }
   log(`bundler apps: npm pack in ${Date.now() - started} ms (${dir})`);
-  // The apps pin the root package.json's bundler versions, which `npm ci` (scripts/setup.sh) put in
-  // npm's cache: --prefer-offline installs them from there without asking the registry.
+  // The apps pin the root package.json's bundler versions, whose tarballs `npm ci` (scripts/setup.sh)
+  // put in npm's cache: --prefer-offline takes them from there. Without a lockfile npm still asks the
+  // registry for the packages' metadata (the four installs, in parallel: 3.5-8 s here).
   started = Date.now();
   await Promise.all(APPS.map((name) => sh("npm", ["install", "--prefer-offline", "--no-audit", "--no-fund", "--loglevel=error"], apps[name])));
   log(`bundler apps: npm install (${APPS.join(", ")}, in parallel) in ${Date.now() - started} ms`);
