@@ -136,7 +136,7 @@ async function load(options) {
   if (typeof options !== "object" || options === null) {
     throw yoloError("invalid_argument", "init(options): options must be an object like { build, module_or_path }", "options");
   }
-  const build = options.build ?? defaultBuild();
+  let build = options.build ?? defaultBuild();
   if (!BUILDS.includes(build)) {
     throw yoloError("invalid_argument", `build must be one of ${BUILDS.join(", ")} (got ${String(build)})`, "build");
   }
@@ -242,7 +242,8 @@ export async function initThreadPool(threads) {
   } else if (threads !== undefined && poolThreads !== n) {
     throw yoloError("invalid_argument", `the thread pool was started with ${poolThreads} threads; it keeps its size`, "threads");
   }
-  return pool;
+  // Once started, the module says whether the pool still runs (a poisoned module rejects `internal`).
+  return pool.then(() => (poolThreads === undefined ? undefined : glue.__startThreadPool(poolThreads, startPool).then(() => undefined)));
 }
 
 /**

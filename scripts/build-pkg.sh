@@ -48,7 +48,11 @@ build() {
       "$out/${name}_bg.wasm" -o "$out/${name}_bg.wasm"
   fi
 }
-# The SIMD128 build takes its flags from .cargo/config.toml (RUSTFLAGS unset).
+# Every build remaps this machine's paths out of the module (scripts/wasm-rustflags.sh).
+remap=$(scripts/wasm-rustflags.sh)
+# The SIMD128 build shares `target` with the wasm tests: the same flags as the Makefile gives them
+# (.cargo/config.toml's +simd128 and the remap, through the target's own variable, RUSTFLAGS unset).
+export CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUSTFLAGS=${CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUSTFLAGS:-"-C target-feature=+simd128 $remap"}
 build target target/pkg-simd128 yolo_wasm_single
 rm -rf pkg && mkdir -p pkg
 cp -r target/pkg-simd128/. pkg/
@@ -61,7 +65,7 @@ grep -q "new URL('yolo_wasm_single_bg.wasm', import.meta.url)" pkg/yolo_wasm_sin
   || { echo "build-pkg: yolo_wasm_single.js has no default module URL to rename (wasm-bindgen's glue changed?)" >&2; exit 1; }
 sed -i "s/new URL('yolo_wasm_single_bg.wasm', import.meta.url)/new URL('yolo_wasm_bg.wasm', import.meta.url)/" pkg/yolo_wasm_single.js
 if [ "${RELAXED_SIMD:-1}" != 0 ]; then
-  build target/relaxed-simd target/pkg-relaxed-simd yolo_wasm_single "-C target-feature=+simd128,+relaxed-simd"
+  build target/relaxed-simd target/pkg-relaxed-simd yolo_wasm_single "-C target-feature=+simd128,+relaxed-simd $remap"
   # Equal but for wasm-bindgen's "Cast intrinsic" comments, which quote each closure's shim index
   # in the wasm (the two builds number their functions differently; the code is the same).
   glue() { grep -v '// Cast intrinsic for ' "$1" | sed "s/yolo_wasm_single_bg.wasm/yolo_wasm_bg.wasm/"; }
