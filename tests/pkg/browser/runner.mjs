@@ -1,9 +1,22 @@
 // Runs golden cases through the package as a user would (the default init(), optionally
-// initThreadPool), in a page or a dedicated worker (worker.mjs); the harness (../threads.test.mjs)
-// compares the responses with Ultralytics' golden files.
+// initThreadPool), in a page or a dedicated worker (worker.mjs); the harnesses (../threads.test.mjs,
+// ../engines.test.mjs) compare the responses with Ultralytics' golden files. `features` is what
+// this engine and context offer, probed here (so the harness can reason which build must run), and
+// `wasmFetched` the .wasm files this context fetched (its resource timeline).
 //   run({ pkg: URL of pkg/yolo_wasm.js, threads: number | undefined, cases: [{model, image, imgsz, conf, iou}] })
 export async function run({ pkg: pkgUrl, threads, cases }) {
   const pkg = await import(pkgUrl);
+  const features = {
+    sharedArrayBuffer: typeof SharedArrayBuffer,
+    crossOriginIsolated: globalThis.crossOriginIsolated === true,
+    relaxedSimd: pkg.relaxedSimdSupported(),
+    // v128.const 0 in a () -> v128 function: SIMD128.
+    simd128: WebAssembly.validate(
+      new Uint8Array([0, 97, 115, 109, 1, 0, 0, 0, 1, 5, 1, 96, 0, 1, 123, 3, 2, 1, 0, 10, 22, 1, 20, 0, 253, 12, ...new Array(16).fill(0), 11]),
+    ),
+    hardwareConcurrency: navigator.hardwareConcurrency,
+    userAgent: navigator.userAgent,
+  };
   const before = pkg.runtimeInfo();
   const loaded = await pkg.default();
   if (threads !== undefined) await pkg.initThreadPool(threads);
@@ -39,6 +52,11 @@ export async function run({ pkg: pkgUrl, threads, cases }) {
   bitmap.close();
   model?.free();
   return {
+    features,
+    wasmFetched: performance
+      .getEntriesByType("resource")
+      .map((e) => e.name.split("/").pop())
+      .filter((n) => n.endsWith(".wasm")),
     before,
     loaded,
     after: pkg.runtimeInfo(),
@@ -49,4 +67,29 @@ export async function run({ pkg: pkgUrl, threads, cases }) {
     again,
     responses,
   };
+}
+
+/**
+ * WebGPU on this page or worker (../engines.test.mjs): whether the engine gives an adapter, what
+ * `device: "auto"` picks and why, and `device: "webgpu"`'s answer for `image` (or its error).
+ *   webgpu({ pkg: URL of pkg/yolo_wasm.js, model: URL, image: URL })
+ */
+export async function webgpu({ pkg: pkgUrl, model, image }) {
+  const pkg = await import(pkgUrl);
+  await pkg.default();
+  const adapter = globalThis.navigator.gpu ? await navigator.gpu.requestAdapter() : null;
+  const info = (m) => ({ device: m.info.device, adapter: m.info.adapter ?? null, deviceReason: m.info.deviceReason ?? null });
+  const auto = await pkg.LocalModel.load(model);
+  const out = { navigatorGpu: Boolean(navigator.gpu), adapter: Boolean(adapter), auto: info(auto) };
+  auto.free();
+  try {
+    const m = await pkg.LocalModel.load(model, { device: "webgpu" });
+    out.webgpu = info(m);
+    const bitmap = await createImageBitmap(await (await fetch(image)).blob());
+    out.response = await m.predict(bitmap, { conf: 0.25, iou: 0.45 });
+    m.free();
+  } catch (e) {
+    out.error = { name: e.name, code: e.code, message: e.message };
+  }
+  return out;
 }

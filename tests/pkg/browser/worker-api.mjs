@@ -186,3 +186,20 @@ export async function onWebGpu(pkgUrl, image) {
   const response = await current.predict(await bitmapOf(image));
   return { bad, info: current.info, response };
 }
+
+/** What the page offers, as the package sees it: which build the worker model must run. */
+export async function features(entryUrl) {
+  const pkg = await import(entryUrl);
+  return {
+    sharedArrayBuffer: typeof SharedArrayBuffer,
+    crossOriginIsolated: globalThis.crossOriginIsolated === true,
+    relaxedSimd: pkg.relaxedSimdSupported(),
+    cores: Math.min(navigator.hardwareConcurrency, 16),
+  };
+}
+
+/** `device: "webgpu"` in an engine without WebGPU: the outcome of creating the worker model. */
+export async function webgpuRefused(pkgUrl) {
+  const { createWorkerModel } = await import(pkgUrl);
+  return outcome(createWorkerModel(MODEL, { device: "webgpu" }).then((m) => (m.free(), m)));
+}
