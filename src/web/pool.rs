@@ -66,7 +66,9 @@ pub fn start(threads: usize, bootstrap: js_sys::Function) -> js_sys::Promise {
         let started = wasm_bindgen_futures::JsFuture::from(starting).await;
         STARTING.with(|s| *s.borrow_mut() = None);
         let post = match started {
-            Ok(post) => post.dyn_into::<js_sys::Function>().map_err(|_| "the bootstrap did not resolve to a function".to_string()),
+            Ok(post) => post
+                .dyn_into::<js_sys::Function>()
+                .map_err(|_| "the bootstrap did not resolve to a function".to_string()),
             Err(e) => Err(super::errors::describe(&e)),
         };
         match post {
