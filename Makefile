@@ -1,9 +1,11 @@
 # yolo-wasm — the two commands a newcomer needs: `make demo` and `make test`.
 SHELL := /bin/bash
 export PATH := $(HOME)/.cargo/bin:$(PATH)
-# Browser tests: Debian's chromedriver, root-safe flags in webdriver.json, generous timeouts
-# (tract in a test build takes seconds per 640 inference).
-export CHROMEDRIVER ?= /usr/bin/chromedriver
+# Browser tests: in three engines, Debian's Chromium (chromedriver), Firefox ESR (geckodriver) and
+# WebKitGTK (WebKitWebDriver's MiniBrowser under Xvfb), picked by scripts/with-engine.sh; flags and
+# prefs in webdriver.json; generous timeouts (tract in a test build takes seconds per 640 inference).
+# `make test-web ENGINES=firefox` runs one engine's wasm tests (`make test-web-webkit` too).
+ENGINES ?= chromium firefox webkit
 export WASM_BINDGEN_TEST_TIMEOUT ?= 600
 # Tests link executables: keep LTO out of the inner loop.
 export CARGO_PROFILE_RELEASE_LTO ?= false
@@ -12,13 +14,14 @@ PORT ?= 8080
 LOADTEST_CLIENTS ?= 32
 LOADTEST_SECONDS ?= 60
 
-.PHONY: setup test test-native loadtest test-web test-pkg test-e2e pkg demo lint fmt clean fuzz
+.PHONY: setup test test-native loadtest test-web test-web-lib test-web-chromium test-web-firefox test-web-webkit test-pkg test-e2e \
+  pkg demo lint fmt clean fuzz
 
 setup:
 	./scripts/setup.sh
 
-## Every test: native parity and unit tests, browser tests in headless Chromium, npm package smoke test,
-## the demo page end to end.
+## Every test: native parity and unit tests, browser tests in Chromium, Firefox and WebKit, the npm
+## package (in the three engines), the demo page end to end (Chromium).
 test: setup
 	$(MAKE) test-native test-web test-pkg test-e2e
 
@@ -28,14 +31,22 @@ test-native:
 
 # `test-hooks` adds `__testTrap` (a panic / trap on purpose) for the trap tests; every wasm test
 # build uses it so the library is compiled once. Each trap test poisons its module for good, so
-# each has its own test binary.
+# each has its own test binary. The --lib unit tests run in Node (no browser). Each engine runs
+# the same browser test binaries (the first compiles them, the others only run
+# wasm-bindgen-test-runner again); web_hub reads the test server's URL at compile time, so it is
+# relinked for each engine's server (a fresh server: fresh rate limits).
 WASM_TEST := cargo test --release --target wasm32-unknown-unknown --features test-hooks
-test-web:
+test-web: test-web-lib $(addprefix test-web-,$(ENGINES))
+test-web-lib:
 	$(WASM_TEST) --lib
-	$(WASM_TEST) --test web --test web_worker --test web_trap --test web_trap_worker --test web_trap_async
-	./scripts/with-test-server.sh $(WASM_TEST) --test web_hub
+test-web-chromium test-web-firefox test-web-webkit: test-web-%:
+	./scripts/with-engine.sh $* $(WASM_TEST) --test web --test web_worker --test web_trap --test web_trap_worker \
+	  --test web_trap_async
+	./scripts/with-test-server.sh ./scripts/with-engine.sh $* $(WASM_TEST) --test web_hub
 
-# The package as tests see it (release profile: reuses the test build).
+# The package as tests see it (release profile: reuses the test build); in Chromium through
+# playwright-core, in Firefox and WebKit through WebDriver (tests/pkg/engines.test.mjs; its
+# ENGINES environment variable, default "firefox webkit", picks them).
 test-pkg: pkg
 	node_modules/.bin/tsc -p tests/pkg/tsconfig.json
 	node --test tests/pkg/

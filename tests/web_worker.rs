@@ -76,12 +76,25 @@ async fn draws_on_an_offscreen_canvas_inside_a_worker() {
     assert!(close, "pixel {:?} at ({x}, {y}) should be the class colour {want:?}", &px[..3]);
 }
 
-/// WebGPU inside a dedicated worker (`navigator.gpu` there; SwiftShader in these tests).
+/// WebGPU inside a dedicated worker (`navigator.gpu` there: SwiftShader in Chromium, lavapipe in
+/// Firefox); in an engine without WebGPU (WebKitGTK) `webgpu_unavailable`.
 #[wasm_bindgen_test]
 async fn predicts_on_webgpu_inside_a_worker() {
     use yolo_wasm::web::DeviceChoice;
     assert!(web_sys::window().is_none(), "this test must run in a worker");
-    let model = LocalModel::from_source_on(Uint8Array::from(YOLO11N).into(), DeviceChoice::WebGpu).await.unwrap();
+    let loaded = LocalModel::from_source_on(Uint8Array::from(YOLO11N).into(), DeviceChoice::WebGpu).await;
+    if !common::has_webgpu() {
+        let Err(err) = loaded else { panic!("loaded on WebGPU without navigator.gpu") };
+        let get = |k: &str| js_sys::Reflect::get(&err, &k.into()).unwrap().as_string().unwrap_or_default();
+        assert_eq!(
+            (get("name").as_str(), get("code").as_str()),
+            ("YoloError", "webgpu_unavailable"),
+            "{}",
+            get("message")
+        );
+        return;
+    }
+    let model = loaded.unwrap();
     let device = js_sys::Reflect::get(&model.info().unwrap(), &"device".into()).unwrap();
     assert_eq!(device.as_string().as_deref(), Some("webgpu"));
     let ours = predict(&model, common::image_data(SQUARE).into()).await;

@@ -372,3 +372,42 @@ pub fn gif_frames(bytes: &[u8], max: usize) -> Vec<image::RgbaImage> {
     let decoder = image::codecs::gif::GifDecoder::new(std::io::Cursor::new(bytes)).expect("GIF header");
     decoder.into_frames().take(max).map(|f| f.expect("GIF frame").into_buffer()).collect()
 }
+
+/// The browser engine running the wasm tests (`make test-web` runs them in all three), from the
+/// user agent: what a test may expect of the engine, where it differs, follows from it.
+#[cfg(target_arch = "wasm32")]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Engine {
+    Chromium,
+    Firefox,
+    WebKit,
+}
+
+#[cfg(target_arch = "wasm32")]
+pub fn engine() -> Engine {
+    let navigator = js_sys::Reflect::get(&js_sys::global(), &"navigator".into()).unwrap();
+    let ua = js_sys::Reflect::get(&navigator, &"userAgent".into()).unwrap().as_string().unwrap_or_default();
+    if ua.contains("Firefox/") {
+        Engine::Firefox
+    } else if ua.contains("Chrome/") {
+        Engine::Chromium
+    } else if ua.contains("AppleWebKit/") {
+        Engine::WebKit
+    } else {
+        panic!("unknown browser engine: {ua}")
+    }
+}
+
+/// Whether this page or worker has `navigator.gpu`, asserted against what each engine gave when
+/// measured: Chromium (SwiftShader, `--enable-unsafe-webgpu`) and Firefox (wgpu on lavapipe, the
+/// prefs in webdriver.json) have WebGPU, WebKitGTK has none. So a WebGPU test can check
+/// `webgpu_unavailable` where there is no WebGPU without letting an engine lose it unnoticed.
+#[cfg(target_arch = "wasm32")]
+pub fn has_webgpu() -> bool {
+    let navigator = js_sys::Reflect::get(&js_sys::global(), &"navigator".into()).unwrap();
+    let gpu = js_sys::Reflect::get(&navigator, &"gpu".into()).unwrap();
+    let has = !gpu.is_undefined() && !gpu.is_null();
+    let engine = engine();
+    assert_eq!(has, engine != Engine::WebKit, "navigator.gpu in {engine:?}");
+    has
+}

@@ -1,7 +1,10 @@
 //! The WebGPU executor in the browser (Chromium's SwiftShader adapter, `--enable-unsafe-webgpu`
-//! in webdriver.json): with `device: "webgpu"`, one golden case of every task and of every
-//! YOLO26 layout under the parity tolerances; `"auto"` choosing the CPU on a software adapter
-//! and saying so; the load options' errors; a lost device giving `device_lost`, then recovering.
+//! in webdriver.json; Firefox's wgpu on Mesa's lavapipe, prefs in webdriver.json): with
+//! `device: "webgpu"`, one golden case of every task and of every YOLO26 layout under the parity
+//! tolerances; `"auto"` choosing the CPU on a software adapter and saying so; the load options'
+//! errors; a lost device giving `device_lost`, then recovering. In an engine without WebGPU
+//! (WebKitGTK: no `navigator.gpu`, `common::has_webgpu`) each WebGPU test checks instead that
+//! `device: "webgpu"` rejects `webgpu_unavailable` and `"auto"` runs the CPU, saying why.
 
 use super::*;
 use yolo_wasm::web::DeviceChoice;
@@ -23,8 +26,19 @@ fn device_of(model: &LocalModel) -> Device {
     serde_wasm_bindgen::from_value(model.info().unwrap()).unwrap()
 }
 
+/// Without WebGPU, `device: "webgpu"` rejects `webgpu_unavailable`, naming what is missing.
+fn assert_unavailable(loaded: Result<LocalModel, JsValue>, what: &str) {
+    let Err(err) = loaded else { panic!("{what}: loaded on WebGPU without navigator.gpu") };
+    assert_eq!(error_code(&err), ("YoloError".into(), "webgpu_unavailable".into()), "{what}");
+    let message = Reflect::get(&err, &"message".into()).unwrap().as_string().unwrap_or_default();
+    assert!(message.contains("`navigator.gpu` is missing"), "{what}: {message}");
+}
+
 /// Every task and YOLO26 layout: (model, image, options, golden, task).
 async fn gpu_case(model: &'static [u8], image: JsValue, opts: JsValue, want: Response, task: &str, what: &str) {
+    if !common::has_webgpu() {
+        return assert_unavailable(load_on(model, DeviceChoice::WebGpu).await, what);
+    }
     let m = load_on(model, DeviceChoice::WebGpu).await.unwrap();
     let d = device_of(&m);
     assert_eq!(d.device, "webgpu", "{what}: {:?}", d.device_reason);
@@ -135,14 +149,24 @@ async fn webgpu_yolo26_layouts_match_ultralytics() {
     .await;
 }
 
+/// Chromium's adapter is SwiftShader, Firefox's a fallback adapter (wgpu on lavapipe, no name
+/// given): both software, so "auto" keeps the CPU. Without WebGPU it says that instead.
 #[wasm_bindgen_test]
 async fn auto_picks_the_cpu_on_a_software_adapter_and_says_so() {
     let model = load_on(YOLO11N, DeviceChoice::Auto).await.unwrap();
     let d = device_of(&model);
     assert_eq!(d.device, "cpu");
     let why = d.device_reason.unwrap_or_default();
-    assert!(why.contains("software"), "the reason should name the software adapter: {why}");
-    assert!(d.adapter.unwrap_or_default().to_lowercase().contains("swiftshader"), "{why}");
+    if common::has_webgpu() {
+        assert!(why.contains("software"), "the reason should name the software adapter: {why}");
+        match common::engine() {
+            common::Engine::Firefox => assert!(why.contains("a fallback adapter"), "{why}"),
+            _ => assert!(d.adapter.unwrap_or_default().to_lowercase().contains("swiftshader"), "{why}"),
+        }
+    } else {
+        assert!(why.contains("`navigator.gpu` is missing"), "{why}");
+        assert_eq!(d.adapter, None);
+    }
     // "cpu" says it was asked for.
     let d = device_of(&load_on(YOLO11N, DeviceChoice::Cpu).await.unwrap());
     assert_eq!((d.device.as_str(), d.device_reason.as_deref()), ("cpu", Some("`device: \"cpu\"` was asked for")));
@@ -173,6 +197,9 @@ async fn load_options_are_checked() {
 #[cfg(feature = "test-hooks")]
 #[wasm_bindgen_test]
 async fn a_lost_device_is_device_lost_then_the_model_reloads() {
+    if !common::has_webgpu() {
+        return assert_unavailable(load_on(YOLO11N, DeviceChoice::WebGpu).await, "device loss");
+    }
     let model = load_on(YOLO11N, DeviceChoice::WebGpu).await.unwrap();
     assert_eq!(device_of(&model).device, "webgpu");
     let src = || JsValue::from(common::image_data(image!("square-640x640.png")));
