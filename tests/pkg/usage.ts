@@ -2,7 +2,7 @@
 // type a real use of the API without `any` leaking into user code.
 import init, { HubClient, LocalModel, Tracker, draw, initThreadPool, relaxedSimdSupported, runtimeInfo, threadsSupported } from "../../pkg/yolo_wasm.js";
 import type {
-  GpuStepTime, HubResponse, LoadOptions, ModelInfo, PredictOptions, Prediction, RemotePredictOptions, RuntimeBuild, RuntimeInfo, YoloError, YoloErrorCode,
+  GpuStepTime, HubResponse, LoadOptions, ModelInfo, PredictOptions, Prediction, RemotePredictOptions, RuntimeBuild, RuntimeInfo, RuntimeWarning, ImageDataLike, YoloError, YoloErrorCode,
 } from "../../pkg/yolo_wasm.js";
 
 export async function detect(img: HTMLImageElement, file: File): Promise<number> {
@@ -11,11 +11,16 @@ export async function detect(img: HTMLImageElement, file: File): Promise<number>
   await initThreadPool();
   const build: RuntimeBuild = runtimeInfo().build;
   console.log(`${build} build (${loaded.build}), ${runtimeInfo().threads} threads`);
+  const warning: RuntimeWarning | undefined = runtimeInfo().warning;
+  const why: string | undefined = warning?.code === "thread_pool_failed" ? warning.message : loaded.fallbackReason;
+  if (why !== undefined) console.log(why);
+  const pixels: ImageDataLike = { data: new Uint8ClampedArray(4), width: 1, height: 1 };
   const model: LocalModel = await LocalModel.load(file);
   const info: ModelInfo = model.info;
   const opts: PredictOptions = { imgsz: info.imgsz[0], conf: 0.25, iou: 0.45 };
   const res: HubResponse = await model.predict(img, opts);
   const again: HubResponse = await model.predict(await createImageBitmap(file));
+  const raw: HubResponse = await model.predict(pixels);
   const first: Prediction | undefined = res.images[0]?.results[0];
   const x1: number | undefined = first?.box?.x1;
   const shape: [number, number] = again.images[0].shape;
