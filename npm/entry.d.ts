@@ -52,8 +52,8 @@ export function initSync(options: { module: BufferSource | WebAssembly.Module; b
 export function relaxedSimdSupported(): boolean;
 
 /**
- * Whether this page or worker can run the threaded build: cross-origin isolated
- * (`crossOriginIsolated`, `SharedArrayBuffer`), module workers, relaxed SIMD.
+ * Whether this page or worker can run the threaded build: cross-origin isolated, WebAssembly
+ * memory it can share with workers, and module workers (Chromium, Firefox, Safari).
  */
 export function threadsSupported(): boolean;
 

@@ -1,9 +1,9 @@
 // yolo-wasm: the package entry (scripts/make-entry.mjs fills in the export list from the glue).
 //
 // The package ships three builds of the same code and two wasm-bindgen glues:
-//   yolo_wasm_threads_bg.wasm  threads + relaxed SIMD (glue yolo_wasm_threads.js): rayon's pool on
-//                              Web Workers sharing the module's memory; needs a cross-origin isolated
-//                              page or worker (SharedArrayBuffer)
+//   yolo_wasm_threads_bg.wasm  threads + SIMD128 (glue yolo_wasm_threads.js): rayon's pool on Web
+//                              Workers sharing the module's memory; needs a cross-origin isolated
+//                              page or worker whose engine shares WebAssembly memory with workers
 //   yolo_wasm_relaxed_bg.wasm  one thread, relaxed SIMD (glue yolo_wasm_single.js)
 //   yolo_wasm_bg.wasm          one thread, SIMD128 only (glue yolo_wasm_single.js)
 // The default init() loads the first of these the engine and page can run. Every class and function
@@ -68,18 +68,42 @@ export function relaxedSimdSupported() {
   return relaxedSimd;
 }
 
+let sharedMemory;
 /**
- * Whether this page or worker can run the threaded build: cross-origin isolated (so
- * `SharedArrayBuffer` and shared WebAssembly memory exist), able to start module workers, and an
- * engine with relaxed SIMD (the threaded build uses it).
+ * Whether this page or worker can share a WebAssembly memory with workers: cross-origin isolated,
+ * and a one-page shared memory can be posted on a MessageChannel (decided once). Not
+ * `typeof SharedArrayBuffer` alone: WebKitGTK creates shared memories on isolated pages without
+ * exposing that constructor, and then cannot post them.
+ * @returns {boolean}
+ */
+function sharedMemorySupported() {
+  if (sharedMemory === undefined) {
+    sharedMemory = false;
+    if (globalThis.crossOriginIsolated === true && typeof MessageChannel === "function") {
+      const channel = new MessageChannel();
+      try {
+        channel.port1.postMessage(new WebAssembly.Memory({ initial: 1, maximum: 1, shared: true }));
+        sharedMemory = true;
+      } catch {
+        // no shared memory here, or it cannot cross to a worker
+      } finally {
+        channel.port1.close();
+        channel.port2.close();
+      }
+    }
+  }
+  return sharedMemory;
+}
+
+/**
+ * Whether this page or worker can run the threaded build: cross-origin isolated with WebAssembly
+ * memory it can share with workers, and able to start module workers.
  * @returns {boolean}
  */
 export function threadsSupported() {
   return (
-    globalThis.crossOriginIsolated === true &&
-    typeof SharedArrayBuffer === "function" &&
     typeof Worker === "function" &&
-    relaxedSimdSupported()
+    sharedMemorySupported()
   );
 }
 
@@ -143,7 +167,7 @@ async function load(options) {
   if (build === "threads" && !threadsSupported()) {
     throw yoloError(
       "invalid_argument",
-      "the threads build needs a cross-origin isolated page (COOP same-origin + COEP require-corp or credentialless), module workers and relaxed SIMD",
+      `the threads build needs a cross-origin isolated page (COOP same-origin + COEP require-corp or credentialless) with shared WebAssembly memory, and module workers`,
       "build",
     );
   }
@@ -156,13 +180,13 @@ async function load(options) {
       const path = options.module_or_path ?? (await local(new URL("yolo_wasm_threads_bg.wasm", import.meta.url)));
       await threaded.default({ module_or_path: path });
       bind(threaded);
-      loaded = "threads";
+      loaded = build;
       return runtimeInfo();
     } catch (e) {
       // The threaded module cannot be instantiated here (e.g. a browser that refuses a large
       // shared memory): the best single-thread build instead, unless that build was asked for.
       const why = describe(e);
-      if (options.build === "threads") throw yoloError("invalid_argument", `the threads build cannot be instantiated here: ${why}`, "build");
+      if (options.build !== undefined) throw yoloError("invalid_argument", `the ${build} build cannot be instantiated here: ${why}`, "build");
       fallbackReason = `the threaded build could not be instantiated (${why}); a single-thread build runs instead`;
       build = relaxedSimdSupported() ? "relaxed-simd" : "simd128";
     }

@@ -6,8 +6,8 @@
 #   Three builds of the same code are shipped (the entry yolo_wasm.js picks one at init(); see
 #   npm/entry.js and DESIGN.md "Browser threads"):
 #   - yolo_wasm_threads_bg.wasm: threads (rayon's pool on Web Workers, tract's multithread executor)
-#     + relaxed SIMD, for cross-origin isolated pages. Its own glue (yolo_wasm_threads.js: shared,
-#     imported memory) and target dir (target/threads); std rebuilt with atomics (`-Z build-std` on
+#     + SIMD128, for cross-origin isolated pages in every engine (Safari has no relaxed SIMD). Its
+#     own glue (yolo_wasm_threads.js: shared, imported memory) and target dir (target/threads); std rebuilt with atomics (`-Z build-std` on
 #     the stable toolchain with RUSTC_BOOTSTRAP=1; flags in threads-rustflags.sh). A third full
 #     build, ~7.5 min. THREADS=0 skips it.
 #   - yolo_wasm_relaxed_bg.wasm: one thread, relaxed SIMD (the GEMM kernel's multiply-add is
@@ -74,7 +74,7 @@ if [ "${RELAXED_SIMD:-1}" != 0 ]; then
   cp target/pkg-relaxed-simd/yolo_wasm_single_bg.wasm pkg/yolo_wasm_relaxed_bg.wasm
 fi
 entry_args=()
-if [ "${THREADS:-1}" != 0 ] && [ "${RELAXED_SIMD:-1}" != 0 ]; then
+if [ "${THREADS:-1}" != 0 ]; then
   threads_flags=$(scripts/threads-rustflags.sh)
   RUSTC_BOOTSTRAP=1 build target/threads target/pkg-threads yolo_wasm_threads "$threads_flags" \
     --features threads -Z build-std=panic_abort,std

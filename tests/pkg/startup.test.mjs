@@ -1,7 +1,7 @@
 // The package's start-up where the threaded build is picked but cannot run as planned, in Chromium
 // (playwright-core) against the real `yolo-wasm serve` with the cross-origin isolation headers:
-//   - the threaded module cannot be instantiated (the page refuses shared memories, as iOS refuses
-//     large ones): init() falls back to the best single-thread build and says why;
+//   - the threaded module cannot be instantiated (the page refuses large shared memories, as iOS
+//     does): init() falls back to the best single-thread build and says why;
 //   - the pool's worker script is missing (a bundler that did not copy it): initThreadPool resolves,
 //     inference runs on one thread, runtimeInfo().warning says why;
 //   - a pool worker dies after the start: the pending predict rejects `internal`, and the next
@@ -69,7 +69,8 @@ test("the threaded module cannot be instantiated: init() loads the best single-t
   const refuseShared = `() => {
     const Real = WebAssembly.Memory;
     WebAssembly.Memory = function Memory(desc) {
-      if (desc?.shared) throw new RangeError("WebAssembly.Memory(): could not allocate memory (refused by the test)");
+      // As iOS does: small shared memories work (the package's one-page probe), large ones do not.
+      if (desc?.shared && desc.maximum > 1) throw new RangeError("WebAssembly.Memory(): could not allocate memory (refused by the test)");
       return new Real(desc);
     };
   }`;
