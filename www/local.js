@@ -11,7 +11,7 @@ export class LocalRunner {
     this.model = null;
     /** The loaded model's info (null while loading or after a failed load). */
     this.info = null;
-    /** What the worker's module runs: {build: "threads" | "relaxed-simd" | "simd128", threads}. */
+    /** What the worker's module runs: {build: "threads" | "relaxed-simd" | "simd128", threads, warning?, fallbackReason?}. */
     this.runtime = null;
     this.loads = 0;
   }

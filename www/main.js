@@ -105,10 +105,15 @@ function showResponse(response, startedAt, fps = null, tracked = false) {
   showTimings(response.images.at(-1)?.speed, performance.now() - startedAt, fps, state.mode === "local" ? engineText() : null);
 }
 
-/** The local engine, e.g. "threads build, 2 threads" (what the worker's module runs). */
+/**
+ * The local engine, e.g. "threads build, 2 threads" (what the worker's module runs), and why it
+ * runs fewer threads than it could (a pool that did not start, a threaded build that could not load).
+ */
 function engineText() {
-  const { build, threads } = local.runtime ?? {};
-  return build ? `${build} build, ${threads} thread${threads === 1 ? "" : "s"}` : null;
+  const { build, threads, warning, fallbackReason } = local.runtime ?? {};
+  if (!build) return null;
+  const why = warning?.message ?? fallbackReason;
+  return `${build} build, ${threads} thread${threads === 1 ? "" : "s"}${why ? ` (${why})` : ""}`;
 }
 
 // ---- still images ---------------------------------------------------------------------------
