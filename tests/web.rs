@@ -1,5 +1,6 @@
-//! Browser tests (wasm-bindgen-test in headless Chromium): the whole JS-facing API against the
-//! Ultralytics goldens, with the same tolerances as the native parity test, and its errors.
+//! Browser tests (wasm-bindgen-test; `make test-web` runs them in Chromium, Firefox and WebKit,
+//! scripts/with-engine.sh): the whole JS-facing API against the Ultralytics goldens, with the
+//! same tolerances as the native parity test, and its errors.
 
 #![cfg(target_arch = "wasm32")]
 
@@ -215,7 +216,8 @@ async fn yolov8_with_browser_decoded_jpeg() {
         "yolov8n odd Blob",
     )
     .await;
-    // Chromium's JPEG decoder (libjpeg-turbo) against OpenCV's, through the whole pipeline.
+    // The browser's JPEG decoder (libjpeg-turbo in Chromium, Firefox and WebKitGTK) against
+    // OpenCV's, through the whole pipeline.
     check_case(
         &model,
         blob(image!("zidane.jpg"), "image/jpeg").into(),

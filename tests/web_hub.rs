@@ -1,4 +1,4 @@
-//! Browser tests of `HubClient` (headless Chromium) against a real `yolo-wasm serve` started by
+//! Browser tests of `HubClient` (Chromium, Firefox, WebKit) against a real `yolo-wasm serve` started by
 //! scripts/with-test-server.sh (`make test-web`): the remote answer equals `LocalModel.predict`
 //! on the same model and image, and every error code is produced by a real exchange.
 

@@ -5,10 +5,11 @@
 // In each engine:
 //   - every task's golden case (threads.test.mjs' cases) on a page and in a dedicated worker of an
 //     isolated page, and on a page without isolation. The page reports what the engine offers
-//     (`SharedArrayBuffer`, `crossOriginIsolated`, relaxed SIMD); the build the package must pick
-//     follows from it: threads (and 2 threads after initThreadPool(2)) where all three exist, else
-//     relaxed SIMD, else SIMD128. What each engine offered when measured by hand is asserted too
-//     (FACTS), so a changed engine shows up here;
+//     (`crossOriginIsolated`, a shared WebAssembly memory it can post to another thread, relaxed
+//     SIMD; and `typeof SharedArrayBuffer`); the build the package must pick follows from it:
+//     threads (and 2 threads after initThreadPool(2)) where the page is isolated and can share
+//     memory, else relaxed SIMD, else SIMD128. What each engine offered when measured by hand is
+//     asserted too (FACTS), so a changed engine shows up here;
 //   - yolo-wasm/worker from a plain module page: every frame type, typed errors, latest-frame-wins,
 //     free(), a model from bytes, tracking (worker.test.mjs' scenarios but the killed worker,
 //     which needs playwright's access to the worker);
@@ -37,23 +38,24 @@ const SCREENSHOTS = join(ROOT, "test-output", "engines");
  */
 const FACTS = {
   firefox: {
-    isolated: { sharedArrayBuffer: "function", crossOriginIsolated: true, relaxedSimd: true, simd128: true, webgpu: true },
-    plain: { sharedArrayBuffer: "undefined", crossOriginIsolated: false, relaxedSimd: true, simd128: true },
+    isolated: { crossOriginIsolated: true, sharedMemoryPosts: true, sharedArrayBuffer: "function", relaxedSimd: true, simd128: true, webgpu: true },
+    plain: { crossOriginIsolated: false, sharedMemoryPosts: false, sharedArrayBuffer: "undefined", relaxedSimd: true, simd128: true },
   },
   webkit: {
-    // crossOriginIsolated, yet no SharedArrayBuffer in this WebKitGTK build (and no relaxed SIMD).
-    isolated: { sharedArrayBuffer: "undefined", crossOriginIsolated: true, relaxedSimd: false, simd128: true, webgpu: false },
-    plain: { sharedArrayBuffer: "undefined", crossOriginIsolated: false, relaxedSimd: false, simd128: true },
+    // crossOriginIsolated, yet no SharedArrayBuffer in this WebKitGTK build: a shared memory can be
+    // made but not posted (DataCloneError). No relaxed SIMD.
+    isolated: { crossOriginIsolated: true, sharedMemoryPosts: false, sharedArrayBuffer: "undefined", relaxedSimd: false, simd128: true, webgpu: false },
+    plain: { crossOriginIsolated: false, sharedMemoryPosts: false, sharedArrayBuffer: "undefined", relaxedSimd: false, simd128: true },
   },
   chromium: {
-    isolated: { sharedArrayBuffer: "function", crossOriginIsolated: true, relaxedSimd: true, simd128: true, webgpu: true },
-    plain: { sharedArrayBuffer: "undefined", crossOriginIsolated: false, relaxedSimd: true, simd128: true },
+    isolated: { crossOriginIsolated: true, sharedMemoryPosts: true, sharedArrayBuffer: "function", relaxedSimd: true, simd128: true, webgpu: true },
+    plain: { crossOriginIsolated: false, sharedMemoryPosts: false, sharedArrayBuffer: "undefined", relaxedSimd: true, simd128: true },
   },
 };
 
 /** The build a page with these features must run, as npm/entry.js promises (threadsSupported()). */
 function expectedBuild(f) {
-  if (f.crossOriginIsolated && f.sharedArrayBuffer === "function" && f.relaxedSimd) return "threads";
+  if (f.crossOriginIsolated && f.sharedMemoryPosts) return "threads";
   return f.relaxedSimd ? "relaxed-simd" : "simd128";
 }
 const WASM_OF = { threads: "yolo_wasm_threads_bg.wasm", "relaxed-simd": "yolo_wasm_relaxed_bg.wasm", simd128: "yolo_wasm_bg.wasm" };
@@ -117,7 +119,10 @@ for (const engine of ENGINES) {
       const args = { pkg: `${server.url}/pkg/yolo_wasm.js`, threads: 2, cases: CASES };
       const started = Date.now();
       const out = await b.run((fn, a) => window[fn](a), where === "worker" ? "runInWorker" : "runHere", args);
-      log(`${engine} ${where} (${out.after.build}, ${out.after.threads} threads): ${CASES.length} cases in ${Date.now() - started} ms`);
+      log(
+        `${engine} ${where} (${out.after.build}, ${out.after.threads} threads): ${CASES.length} cases in ${Date.now() - started} ms, ` +
+          `the last one again in ${out.predictMs.toFixed(0)} ms (${out.ticks} timer ticks meanwhile)`,
+      );
       await b.screenshot(join(SCREENSHOTS, `${engine}-${name}.png`));
       out.responses.forEach((res, i) => {
         const c = CASES[i];
@@ -148,8 +153,9 @@ for (const engine of ENGINES) {
     }
 
     const facts_ = (f) => ({
-      sharedArrayBuffer: f.sharedArrayBuffer,
       crossOriginIsolated: f.crossOriginIsolated,
+      sharedMemoryPosts: f.sharedMemoryPosts,
+      sharedArrayBuffer: f.sharedArrayBuffer,
       relaxedSimd: f.relaxedSimd,
       simd128: f.simd128,
     });

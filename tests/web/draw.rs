@@ -1,4 +1,4 @@
-//! `draw` in Chromium, for every task, from hand-written JSON (as a remote answer would be):
+//! `draw` in the browser (Chromium, Firefox, WebKit), for every task, from hand-written JSON (as a remote answer would be):
 //! pixels at known positions have the expected colours, at two pixel ratios and on an
 //! OffscreenCanvas.
 

@@ -1,6 +1,6 @@
 //! Browser parity of the other tasks and of YOLO26 end2end exports, through the JS API, with
 //! the native parity tolerances (boxes / corners / keypoints ±1 px, confidences ±1e-3, mask
-//! polygons area IoU ≥ 0.9). Each case logs its pre-/post-processing time in Chromium.
+//! polygons area IoU ≥ 0.9). Each case logs its pre-/post-processing time.
 
 use super::*;
 

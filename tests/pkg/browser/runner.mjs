@@ -9,6 +9,7 @@ export async function run({ pkg: pkgUrl, threads, cases }) {
   const features = {
     sharedArrayBuffer: typeof SharedArrayBuffer,
     crossOriginIsolated: globalThis.crossOriginIsolated === true,
+    sharedMemoryPosts: sharedMemoryPosts(),
     relaxedSimd: pkg.relaxedSimdSupported(),
     // v128.const 0 in a () -> v128 function: SIMD128.
     simd128: WebAssembly.validate(
@@ -67,6 +68,25 @@ export async function run({ pkg: pkgUrl, threads, cases }) {
     again,
     responses,
   };
+}
+
+/**
+ * Whether a shared WebAssembly memory can be made here and posted to another thread (what the
+ * threaded build needs; probed here on its own, not through the package).
+ */
+export function sharedMemoryPosts() {
+  try {
+    const channel = new MessageChannel();
+    try {
+      channel.port1.postMessage(new WebAssembly.Memory({ initial: 1, maximum: 1, shared: true }));
+      return true;
+    } finally {
+      channel.port1.close();
+      channel.port2.close();
+    }
+  } catch {
+    return false;
+  }
 }
 
 /**

@@ -1,6 +1,8 @@
 // The page side of the worker API tests (../worker.test.mjs): each export runs one scenario with
 // `yolo-wasm/worker` as a user would, from a plain <script type="module"> page, and returns plain
 // data for the Node side to check (goldens are compared there, with compare.mjs).
+import { sharedMemoryPosts } from "./runner.mjs";
+
 const FIXTURES = new URL("/tests/fixtures/", location.href);
 const MODEL = new URL("models/yolo11n-shapes.onnx", FIXTURES).href;
 
@@ -193,6 +195,7 @@ export async function features(entryUrl) {
   return {
     sharedArrayBuffer: typeof SharedArrayBuffer,
     crossOriginIsolated: globalThis.crossOriginIsolated === true,
+    sharedMemoryPosts: sharedMemoryPosts(),
     relaxedSimd: pkg.relaxedSimdSupported(),
     cores: Math.min(navigator.hardwareConcurrency, 16),
   };
