@@ -30,6 +30,7 @@ import { compareResults } from "./compare.mjs";
 const T = { timeout: 900_000 };
 const STATICS = ["/tests/pkg=tests/pkg"];
 const ENGINES = (process.env.ENGINES ?? "firefox webkit").split(/[\s,]+/).filter(Boolean);
+if (ENGINES.length === 0) throw new Error("ENGINES names no engine (firefox, webkit, chromium)");
 const SCREENSHOTS = join(ROOT, "test-output", "engines");
 
 /**
