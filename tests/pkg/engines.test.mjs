@@ -18,6 +18,7 @@
 //     and "auto" keeps the CPU on that software adapter, saying so; without one (WebKitGTK),
 //     "webgpu" rejects `webgpu_unavailable` and "auto" runs the CPU, saying why.
 // A missing driver or browser fails the test (`make setup` installs them), never skips it.
+// Screenshots of each test page in test-output/engines/.
 // ENGINES="firefox" (space-separated; default "firefox webkit", "chromium" also works) picks engines.
 import assert from "node:assert/strict";
 import { mkdirSync, readFileSync } from "node:fs";
