@@ -7,6 +7,9 @@ export PATH := $(HOME)/.cargo/bin:$(PATH)
 # `make test-web ENGINES=firefox` runs one engine's wasm tests (`make test-web-webkit` too).
 ENGINES ?= chromium firefox webkit
 export WASM_BINDGEN_TEST_TIMEOUT ?= 600
+# Every wasm32 build (tests, lint, scripts/build-pkg.sh's SIMD128 build, which shares `target`): the
+# SIMD128 flag of .cargo/config.toml plus this machine's paths remapped out of the module.
+export CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUSTFLAGS ?= -C target-feature=+simd128 $(shell scripts/wasm-rustflags.sh)
 # Tests link executables: keep LTO out of the inner loop.
 export CARGO_PROFILE_RELEASE_LTO ?= false
 PORT ?= 8080
