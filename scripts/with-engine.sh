@@ -37,6 +37,9 @@ case "$engine" in
   webkit)
     need /usr/bin/WebKitWebDriver /usr/lib/x86_64-linux-gnu/webkit2gtk-4.1/MiniBrowser /usr/bin/Xvfb
     export SAFARIDRIVER=/usr/bin/WebKitWebDriver
+    # As Safari on an isolated page: SharedArrayBuffer on (JSC's option, off in Debian's build;
+    # tests/engines/webdriver.mjs does the same for the package tests).
+    export JSC_useSharedArrayBuffer=true
     # Xvfb picks a free display itself (-displayfd) and writes its number to fd 3.
     dfile=$(mktemp -t xvfb-display.XXXXXX)
     Xvfb -displayfd 3 -screen 0 1280x1024x24 -nolisten tcp 3>"$dfile" 2>"$dfile.err" &

@@ -53,6 +53,10 @@ function engineSpec(engine) {
         driver: WEBKITWEBDRIVER,
         needs: [WEBKITWEBDRIVER, MINIBROWSER, XVFB],
         display: true,
+        // As Safari on an isolated page: SharedArrayBuffer on. Debian's WebKitGTK build leaves JSC's
+        // option off (a shared WebAssembly.Memory can then be made but not posted to a worker); the
+        // driver's MiniBrowser and its web processes inherit JSC options from the environment.
+        env: { JSC_useSharedArrayBuffer: "true" },
         capabilities: {
           browserName: "MiniBrowser",
           "webkitgtk:browserOptions": { binary: MINIBROWSER, args: ["--automation"] },
@@ -209,7 +213,7 @@ export async function launch(engine, { scriptTimeoutMs = 600_000, pageLoadTimeou
   let driver;
   try {
     const port = await freePort();
-    const env = { ...process.env };
+    const env = { ...process.env, ...spec.env };
     if (xvfb) env.DISPLAY = xvfb.display;
     driver = track(spawn(spec.driver, [`--port=${port}`], { env, stdio: ["ignore", "pipe", "pipe"] }));
     let output = "";

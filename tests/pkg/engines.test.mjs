@@ -44,10 +44,13 @@ const FACTS = {
     plain: { crossOriginIsolated: false, sharedMemoryPosts: false, sharedArrayBuffer: "undefined", relaxedSimd: true, simd128: true },
   },
   webkit: {
-    // crossOriginIsolated, yet no SharedArrayBuffer in this WebKitGTK build: a shared memory can be
-    // made but not posted (DataCloneError). No relaxed SIMD.
-    isolated: { crossOriginIsolated: true, sharedMemoryPosts: false, sharedArrayBuffer: "undefined", relaxedSimd: false, simd128: true, webgpu: false },
-    plain: { crossOriginIsolated: false, sharedMemoryPosts: false, sharedArrayBuffer: "undefined", relaxedSimd: false, simd128: true },
+    // Run as Safari is on an isolated page (tests/engines/webdriver.mjs turns JSC's
+    // useSharedArrayBuffer on; Debian's build leaves it off, and a shared memory can then be made
+    // but not posted: DataCloneError). No relaxed SIMD: the threaded build is SIMD128 for this.
+    isolated: { crossOriginIsolated: true, sharedMemoryPosts: true, sharedArrayBuffer: "function", relaxedSimd: false, simd128: true, webgpu: false },
+    // JSC's option exposes SharedArrayBuffer without isolation too (Safari does not): the package
+    // still requires crossOriginIsolated for threads, so this page runs one thread.
+    plain: { crossOriginIsolated: false, sharedMemoryPosts: true, sharedArrayBuffer: "function", relaxedSimd: false, simd128: true },
   },
   chromium: {
     isolated: { crossOriginIsolated: true, sharedMemoryPosts: true, sharedArrayBuffer: "function", relaxedSimd: true, simd128: true, webgpu: true },
