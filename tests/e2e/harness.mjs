@@ -94,19 +94,23 @@ export async function launchBrowser() {
 /**
  * A new page in a new context (fresh Cache Storage unless `context` is given; camera and clipboard
  * allowed unless `permissions` says otherwise) with every console error, page error, worker console
- * error and failed request recorded in `problems`, and every requested URL in `requests`.
+ * error and failed request recorded in `problems`, every console warning (page and workers) in
+ * `warnings`, and every requested URL in `requests`.
  */
 export async function openPage(browser, { context, permissions = ["camera", "clipboard-read", "clipboard-write"] } = {}) {
   const ctx = context ?? (await browser.newContext({ viewport: { width: 1400, height: 1000 }, permissions }));
   const page = await ctx.newPage();
   const problems = [];
   const requests = [];
+  const warnings = [];
   page.on("console", (m) => m.type() === "error" && problems.push(`console: ${m.text()}`));
   page.on("pageerror", (e) => problems.push(`pageerror: ${e.message}`));
   page.on("worker", (w) => w.on("console", (m) => m.type() === "error" && problems.push(`worker console: ${m.text()}`)));
   page.on("request", (r) => requests.push(r.url()));
   page.on("requestfailed", (r) => problems.push(`request failed: ${r.url()} ${r.failure()?.errorText}`));
-  return { ctx, page, problems, requests };
+  page.on("console", (m) => m.type() === "warning" && warnings.push(m.text()));
+  page.on("worker", (w) => w.on("console", (m) => m.type() === "warning" && warnings.push(`worker: ${m.text()}`)));
+  return { ctx, page, problems, requests, warnings };
 }
 
 /** Empties the screenshot folder, so it only holds this run's pictures. */

@@ -3,6 +3,26 @@
 // OBB corners / keypoints within 1 px, confidences and visibilities within 1e-3, mask polygons with
 // area IoU >= 0.9; results whose confidences tie within 1e-3 may come in either order.
 
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
+import { ROOT } from "../e2e/harness.mjs";
+
+const GOLDEN_DIR = join(ROOT, "tests", "fixtures", "golden");
+
+/** A golden file's first image: `{ results, shape, … }`. */
+export const goldenImage = (name) => JSON.parse(readFileSync(join(GOLDEN_DIR, `${name}.json`))).images[0];
+
+/** One golden case per fixture model (every task, YOLO26 included): its PNG case at conf 0.25 with the most results. */
+export function oneCasePerModel() {
+  const all = [...JSON.parse(readFileSync(join(GOLDEN_DIR, "index.json"))), ...JSON.parse(readFileSync(join(GOLDEN_DIR, "tasks-index.json")))];
+  const best = new Map();
+  for (const c of all) {
+    if (!c.image.endsWith(".png") || c.conf !== 0.25) continue;
+    if (!best.has(c.model) || c.results > best.get(c.model).results) best.set(c.model, c);
+  }
+  return [...best.values()].sort((a, b) => a.model.localeCompare(b.model));
+}
+
 export const BOX_TOL = 1;
 export const CONF_TOL = 1e-3;
 export const MASK_IOU = 0.9;

@@ -21,12 +21,12 @@
 // Screenshots of each test page in test-output/engines/.
 // ENGINES="firefox" (space-separated; default "firefox webkit", "chromium" also works) picks engines.
 import assert from "node:assert/strict";
-import { mkdirSync, readFileSync } from "node:fs";
+import { mkdirSync } from "node:fs";
 import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
 import { ROOT, log, startServer } from "../e2e/harness.mjs";
 import { launch } from "../engines/webdriver.mjs";
-import { compareResults } from "./compare.mjs";
+import { compareResults, goldenImage, oneCasePerModel } from "./compare.mjs";
 
 const T = { timeout: 900_000 };
 const STATICS = ["/tests/pkg=tests/pkg"];
@@ -65,20 +65,8 @@ function expectedBuild(f) {
 }
 const WASM_OF = { threads: "yolo_wasm_threads_bg.wasm", "relaxed-simd": "yolo_wasm_relaxed_bg.wasm", simd128: "yolo_wasm_bg.wasm" };
 
-/** One case per fixture model: the PNG case at conf 0.25 with the most results (as threads.test.mjs). */
-function cases() {
-  const dir = join(ROOT, "tests", "fixtures", "golden");
-  const all = [...JSON.parse(readFileSync(join(dir, "index.json"))), ...JSON.parse(readFileSync(join(dir, "tasks-index.json")))];
-  const best = new Map();
-  for (const c of all) {
-    if (!c.image.endsWith(".png") || c.conf !== 0.25) continue;
-    if (!best.has(c.model) || c.results > best.get(c.model).results) best.set(c.model, c);
-  }
-  return [...best.values()].sort((a, b) => a.model.localeCompare(b.model));
-}
-const CASES = cases();
+const CASES = oneCasePerModel();
 
-const goldenImage = (name) => JSON.parse(readFileSync(join(ROOT, "tests", "fixtures", "golden", `${name}.json`))).images[0];
 const shapesGolden = (image) => goldenImage(`yolo11n-shapes__${image}__s640_c0.25_i0.45`);
 
 function assertGolden(res, g, what) {

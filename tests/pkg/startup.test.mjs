@@ -8,16 +8,16 @@
 //     initThreadPool rejects `internal` saying the pool cannot be restarted.
 // Every prediction that runs must equal Ultralytics' golden file; no console warning of ours.
 import assert from "node:assert/strict";
-import { cpSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { cpSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, test } from "node:test";
 import { ROOT, launchBrowser, openPage, startServer } from "../e2e/harness.mjs";
-import { compareResults } from "./compare.mjs";
+import { compareResults, goldenImage } from "./compare.mjs";
 
 const T = { timeout: 300_000 };
 const CASE = "yolo11n-shapes__square-640x640__s640_c0.25_i0.45";
-const GOLDEN = JSON.parse(readFileSync(join(ROOT, "tests/fixtures/golden", `${CASE}.json`))).images[0];
+const GOLDEN = goldenImage(CASE);
 
 let server;
 let browser;
@@ -42,10 +42,7 @@ after(async () => {
  * `scenario` with the package URL; returns its result and the page's console warnings.
  */
 async function inPage(scenario, { pkgPath = "/pkg", setup = "() => {}" } = {}) {
-  const { ctx, page, problems } = await openPage(browser, { permissions: [] });
-  const warnings = [];
-  page.on("console", (m) => m.type() === "warning" && warnings.push(m.text()));
-  page.on("worker", (w) => w.on("console", (m) => m.type() === "warning" && warnings.push(`worker: ${m.text()}`)));
+  const { ctx, page, problems, warnings } = await openPage(browser, { permissions: [] });
   try {
     await page.goto(`${server.url}/tests/pkg/browser/`);
     await page.waitForFunction(() => window.pageReady === true);

@@ -7,28 +7,14 @@
 //   - page without isolation: the relaxed-SIMD single-thread build, initThreadPool(2) a no-op.
 // Responses are compared in Node with the native parity tolerances (compare.mjs).
 import assert from "node:assert/strict";
-import { readFileSync } from "node:fs";
-import { join } from "node:path";
 import { after, before, test } from "node:test";
-import { ROOT, launchBrowser, log, openPage, startServer } from "../e2e/harness.mjs";
-import { compareResults } from "./compare.mjs";
+import { launchBrowser, log, openPage, startServer } from "../e2e/harness.mjs";
+import { compareResults, goldenImage, oneCasePerModel } from "./compare.mjs";
 
 const T = { timeout: 600_000 };
 const STATICS = ["/tests/pkg=tests/pkg"];
 
-/** One case per fixture model: the PNG case at conf 0.25 with the most results. */
-function cases() {
-  const dir = join(ROOT, "tests", "fixtures", "golden");
-  const all = [...JSON.parse(readFileSync(join(dir, "index.json"))), ...JSON.parse(readFileSync(join(dir, "tasks-index.json")))];
-  const best = new Map();
-  for (const c of all) {
-    if (!c.image.endsWith(".png") || c.conf !== 0.25) continue;
-    if (!best.has(c.model) || c.results > best.get(c.model).results) best.set(c.model, c);
-  }
-  return [...best.values()].sort((a, b) => a.model.localeCompare(b.model));
-}
-
-const CASES = cases();
+const CASES = oneCasePerModel();
 let isolated;
 let plain;
 let browser;
@@ -46,11 +32,8 @@ after(async () => {
 
 /** Runs every case in a fresh page of `server` (`where`: "page" or "worker"); checks the goldens. */
 async function runCases(server, where, threads) {
-  const { ctx, page, problems, requests } = await openPage(browser, { permissions: [] });
   // No console warning of the package's making, on the page or in any of its workers.
-  const warnings = [];
-  page.on("console", (m) => m.type() === "warning" && warnings.push(m.text()));
-  page.on("worker", (w) => w.on("console", (m) => m.type() === "warning" && warnings.push(`worker: ${m.text()}`)));
+  const { ctx, page, problems, requests, warnings } = await openPage(browser, { permissions: [] });
   try {
     await page.goto(`${server.url}/tests/pkg/browser/`);
     await page.waitForFunction(() => window.pageReady === true);
@@ -60,9 +43,9 @@ async function runCases(server, where, threads) {
     log(`${where} (${out.after.build}, ${out.after.threads} threads): ${CASES.length} cases in ${Date.now() - started} ms`);
     out.responses.forEach((res, i) => {
       const c = CASES[i];
-      const golden = JSON.parse(readFileSync(join(ROOT, "tests", "fixtures", "golden", `${c.case}.json`)));
-      assert.deepEqual(res.images[0].shape, golden.images[0].shape, `${c.case}: shape`);
-      compareResults(res.images[0].results, golden.images[0].results, `${where} ${out.after.build} ${c.case}`);
+      const golden = goldenImage(c.case);
+      assert.deepEqual(res.images[0].shape, golden.shape, `${c.case}: shape`);
+      compareResults(res.images[0].results, golden.results, `${where} ${out.after.build} ${c.case}`);
     });
     assert.deepEqual(problems, [], "no console errors, page errors or failed requests");
     assert.deepEqual(warnings, [], "no console warnings");
