@@ -19,6 +19,24 @@ test("package.json points at files that exist", () => {
   for (const f of meta.files) assert.ok(existsSync(new URL(`pkg/${f}`, root)), `pkg/${f}`);
 });
 
+test("every file a package module names through new URL(…, import.meta.url) ships in the package", () => {
+  // Bundlers resolve each such URL at build time (webpack fails on a missing one), even one a code
+  // path never reaches; and no module may use a bare import.meta.url (webpack would put the build
+  // machine's file:// path there).
+  const meta = JSON.parse(readFileSync(new URL("pkg/package.json", root)));
+  const shipped = new Set(meta.files);
+  const named = [];
+  for (const f of meta.files.filter((f) => f.endsWith(".js"))) {
+    // Line comments out (they quote the pattern); string contents stay.
+    const js = readFileSync(new URL(`pkg/${f}`, root), "utf8").replace(/^\s*\/\/.*$/gm, "");
+    for (const m of js.matchAll(/new URL\(\s*["'`]\.?\/?([^"'`]+)["'`]\s*,\s*import\.meta\.url\s*\)/g)) named.push([f, m[1]]);
+    const bare = js.replace(/new URL\(\s*["'`][^"'`]+["'`]\s*,\s*import\.meta\.url\s*\)/g, "").match(/import\.meta\.url/g);
+    assert.equal(bare, null, `${f} uses a bare import.meta.url`);
+  }
+  assert.ok(named.length >= 6, `found ${named.length} URLs`);
+  for (const [f, target] of named) assert.ok(shipped.has(target), `${f} names ${target}, which the package does not ship`);
+});
+
 test("TypeScript declarations are typed (no any)", () => {
   // The public part; wasm-bindgen's low-level `InitOutput` table after it is typed by the tool.
   const dts = readFileSync(new URL("pkg/yolo_wasm.d.ts", root), "utf8").split("export type InitInput")[0];
