@@ -20,7 +20,8 @@
 //!   runs the global panic hook, which fails every job in flight ([`fail_all`]) before the thread
 //!   aborts; a trap on a helper outside any job, or a dead worker, reaches the bootstrap, which
 //!   calls the `on_death` callback here: it does the same. The caller's module is then poisoned:
-//!   its state after a trap is unknown, and a later `initThreadPool` says so.
+//!   its state after a trap is unknown, and a later `initThreadPool` rejects `internal` like every
+//!   call (through [`guard::promise`], before this module is asked).
 
 use super::guard;
 use crate::error::{Error, Result};
@@ -90,9 +91,7 @@ pub fn start(threads: usize, bootstrap: js_sys::Function) -> js_sys::Promise {
 /// `Ok(Some(promise))` while it starts.
 fn begin(threads: usize, bootstrap: &js_sys::Function) -> Result<Option<js_sys::Promise>> {
     if let Some(reason) = guard::poisoned() {
-        return Err(Error::Internal(format!(
-            "{reason} (the thread pool cannot be restarted in this module instance: load the page or worker again)"
-        )));
+        return Err(Error::Internal(reason));
     }
     if !(1..=MAX_THREADS).contains(&threads) {
         return Err(Error::invalid_argument("threads", format!("must be between 1 and {MAX_THREADS} (got {threads})")));
