@@ -2,6 +2,7 @@
 
 #[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
 pub mod gemm;
+pub mod embedded_nms;
 pub mod metadata;
 pub mod pylit;
 pub mod session;

@@ -29,7 +29,10 @@ pub struct Output {
 
 /// A loaded network, ready to run.
 pub struct Session {
+    /// The network: for an `nms=True` export, the part before its embedded NMS.
     model: InferenceModel,
+    /// An `nms=True` export's embedded post-processing (src/model/embedded_nms.rs).
+    tail: Option<super::embedded_nms::Tail>,
     plans: Mutex<Vec<((u32, u32), Plan)>>,
     fixed_input: Option<(u32, u32)>,
     /// Native: the threads inference may use (default: the calling thread only).
@@ -41,6 +44,7 @@ impl std::fmt::Debug for Session {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         let mut d = f.debug_struct("Session");
         d.field("fixed_input", &self.fixed_input);
+        d.field("tail", &self.tail);
         #[cfg(not(target_arch = "wasm32"))]
         d.field("threads", &self.threads.count());
         d.finish_non_exhaustive()
@@ -114,6 +118,13 @@ fn input_hw(proto: &tract_onnx::pb::ModelProto) -> Result<Option<(u32, u32)>> {
         (Some(h), Some(w)) => Ok(Some((h, w))),
         _ => Ok(None),
     }
+}
+
+/// Whether the graph has an operator whose output shape depends on the values it reads (what an
+/// `nms=True` export's embedded NMS uses): only then is it worth looking for a tail to split off.
+fn has_data_dependent_shapes(proto: &tract_onnx::pb::ModelProto) -> bool {
+    const OPS: [&str; 3] = ["NonZero", "NonMaxSuppression", "Compress"];
+    proto.graph.as_ref().is_some_and(|g| g.node.iter().any(|n| OPS.contains(&n.op_type.as_str())))
 }
 
 /// Refuses a graph output that no node, input or initializer defines: tract 0.23.9 panics on one
@@ -214,8 +225,21 @@ impl Session {
         let model = tract_guarded("tract cannot read this graph", || {
             onnx.model_for_proto_model(&proto).map_err(|e| invalid(format!("tract cannot read this graph: {e:#}")))
         })?;
+        let (model, tail) = if has_data_dependent_shapes(&proto) {
+            let hw = fixed.unwrap_or((info.imgsz[0], info.imgsz[1]));
+            let split = tract_guarded("cannot split the graph", || {
+                super::embedded_nms::split(&model, hw, info.task, info.names.len())
+            })?;
+            match split {
+                Some((body, tail)) => (body, Some(tail)),
+                None => (model, None),
+            }
+        } else {
+            (model, None)
+        };
         let session = Session {
             model,
+            tail,
             plans: Mutex::new(Vec::new()),
             fixed_input: fixed,
             #[cfg(not(target_arch = "wasm32"))]
@@ -294,7 +318,29 @@ impl Session {
         self.fixed_input
     }
 
-    /// Runs the network on a `[1, 3, h, w]` tensor and returns its outputs in graph order.
+    /// Applies an `nms=True` export's embedded post-processing to the network's outputs (what
+    /// [`Self::run`] or the WebGPU executor gave for the `[1, 3, h, w]` tensor `input`): the
+    /// model's own outputs, in graph order. `None` for every other export (the outputs are final).
+    pub fn complete(&self, h: u32, w: u32, input: &[f32], outputs: &[Output]) -> Result<Option<Vec<Output>>> {
+        let Some(tail) = &self.tail else { return Ok(None) };
+        let image = match tail.reads_input() {
+            true => Some(
+                Tensor::from_shape(&[1, 3, h as usize, w as usize], input)
+                    .map_err(|e| Error::Inference(format!("input tensor: {e}")))?
+                    .into_tvalue(),
+            ),
+            false => None,
+        };
+        let body = outputs
+            .iter()
+            .map(|o| Tensor::from_shape(&o.shape, &o.data).map(IntoTValue::into_tvalue))
+            .collect::<TractResult<TVec<_>>>()
+            .map_err(|e| Error::Inference(format!("network output: {e}")))?;
+        to_outputs(tail.run(image, body)?).map(Some)
+    }
+
+    /// Runs the network on a `[1, 3, h, w]` tensor and returns its outputs in graph order (for
+    /// an `nms=True` export: the head's, before its embedded NMS; see [`Self::complete`]).
     pub fn run(&self, h: u32, w: u32, input: Vec<f32>) -> Result<Vec<Output>> {
         let plan = self.plan(h, w)?;
         let tensor = tract_ndarray::Array4::from_shape_vec((1, 3, h as usize, w as usize), input)
@@ -307,8 +353,13 @@ impl Session {
         let outputs = super::web_pool::install(run);
         #[cfg(all(target_arch = "wasm32", not(feature = "threads")))]
         let outputs = run();
-        let outputs = outputs.map_err(|e| Error::Inference(format!("{e:#}")))?;
-        outputs
+        to_outputs(outputs.map_err(|e| Error::Inference(format!("{e:#}")))?)
+    }
+}
+
+/// tract's output values as [`Output`]s (numeric values cast to `f32`).
+fn to_outputs(outputs: TVec<TValue>) -> Result<Vec<Output>> {
+    outputs
             .into_iter()
             .map(|v| {
                 let t = v.into_tensor();
@@ -320,7 +371,6 @@ impl Session {
                 Ok(Output { shape: t.shape().to_vec(), data })
             })
             .collect()
-    }
 }
 
 #[cfg(test)]

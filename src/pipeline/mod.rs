@@ -136,7 +136,9 @@ impl YoloModel {
     }
 
     /// The second half of [`Self::predict`]: decodes the network's outputs (run from
-    /// `inference_started` until now) into the image's results.
+    /// `inference_started` until now) into the image's results. For an `nms=True` export the
+    /// outputs are the network's before its embedded NMS, which runs here first and counts as
+    /// inference, as it does in Ultralytics' timing.
     pub fn finish(
         &self,
         input: Prepared,
@@ -144,6 +146,8 @@ impl YoloModel {
         outputs: &[Output],
         opts: &PredictOptions,
     ) -> Result<ImageResult> {
+        let completed = self.session.complete(input.input_h, input.input_w, &input.tensor, outputs)?;
+        let outputs = completed.as_deref().unwrap_or(outputs);
         let t2 = Instant::now();
         let (height, width) = input.image;
         let results = match input.letterbox {
