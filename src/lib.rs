@@ -24,6 +24,7 @@ pub mod limits;
 pub mod model;
 pub mod options;
 pub mod pipeline;
+pub mod png_alpha;
 pub mod render;
 pub mod schema;
 pub mod track;

@@ -43,12 +43,16 @@ macro_rules! golden {
 }
 
 // After the macros it uses (textual macro scope).
+#[path = "web/alpha.rs"]
+mod alpha;
 #[path = "web/draw.rs"]
 mod draw_tests;
 #[path = "web/gpu.rs"]
 mod gpu;
 #[path = "web/limits.rs"]
 mod limits;
+#[path = "web/nms.rs"]
+mod nms;
 #[path = "web/tasks.rs"]
 mod tasks;
 #[path = "web/tracking.rs"]

@@ -101,3 +101,30 @@ async fn predicts_on_webgpu_inside_a_worker() {
     let want = golden(include_str!("fixtures/golden/yolo11n-shapes__square-640x640__s640_c0.25_i0.45.json"));
     common::compare(&ours.images[0].results, &want.images[0].results, "worker WebGPU").unwrap();
 }
+
+/// In a worker: a transparent PNG `Blob` decoded in wasm (no `document`, `OffscreenCanvas`
+/// elsewhere) gives Ultralytics' answer to within its rounding, and an `nms=True` export
+/// (its embedded NMS on tract's inference graph) answers like Ultralytics.
+#[wasm_bindgen_test]
+async fn transparent_pngs_and_nms_exports_inside_a_worker() {
+    assert!(web_sys::window().is_none(), "this test must run in a worker");
+    let png = |bytes: &[u8]| {
+        let bag = BlobPropertyBag::new();
+        bag.set_type("image/png");
+        Blob::new_with_u8_array_sequence_and_options(&Array::of1(&Uint8Array::from(bytes)), &bag).unwrap()
+    };
+    let model = LocalModel::from_source(Uint8Array::from(YOLO11N).into()).await.unwrap();
+    let ours = predict(&model, png(include_bytes!("fixtures/images/alpha-shapes-520x390.png")).into()).await;
+    let want = golden(include_str!("fixtures/golden/yolo11n-shapes__alpha-shapes-520x390__s640_c0.25_i0.45.json"));
+    let e = common::compare(&ours.images[0].results, &want.images[0].results, "worker alpha Blob").unwrap();
+    assert!(e.boxes <= 0.01 && e.conf <= 1e-5, "worker alpha Blob: {e}");
+
+    let nms = include_bytes!("fixtures/models/yolo11n-seg-shapes-nms.onnx");
+    let model = LocalModel::from_source(Uint8Array::from(&nms[..]).into()).await.unwrap();
+    let opts = js_sys::Object::new();
+    js_sys::Reflect::set(&opts, &"imgsz".into(), &416.into()).unwrap();
+    let v = JsFuture::from(model.predict(png(PORTRAIT).into(), Some(opts.into()))).await.unwrap();
+    let ours: Response = serde_wasm_bindgen::from_value(v).unwrap();
+    let want = golden(include_str!("fixtures/golden/yolo11n-seg-shapes-nms__portrait-360x720__s416_c0.25_i0.45.json"));
+    common::compare(&ours.images[0].results, &want.images[0].results, "worker nms=True segment").unwrap();
+}

@@ -3,10 +3,13 @@
 //! `ImageData` is read as is. Everything else is drawn at its natural size onto an
 //! `OffscreenCanvas` and read back; `Blob`/`File` and canvases go through `createImageBitmap`
 //! first (EXIF orientation applied like OpenCV's `imread`, no colour-space conversion, no
-//! premultiplication; a canvas of any context type is snapshotted without being touched).
+//! premultiplication; a canvas of any context type is snapshotted without being touched). A PNG
+//! file with transparency is decoded here instead (src/png_alpha.rs): the browser's decoder
+//! premultiplies alpha before anything can ask it not to, and the stored colour is lost.
 
 use super::loader::await_js;
 use crate::error::{Error, Result};
+use crate::png_alpha::{self, Sniff};
 use js_sys::{Array, ArrayBuffer, Uint8Array, Uint8ClampedArray};
 use wasm_bindgen::{JsCast, JsValue};
 use web_sys::{
@@ -108,6 +111,37 @@ async fn bitmap_pixels(src: BitmapSource<'_>) -> Result<Rgba> {
     out
 }
 
+/// The bytes of `blob` from `start` to `end` (clamped to its size).
+async fn blob_bytes(blob: &Blob, start: f64, end: f64) -> Result<Vec<u8>> {
+    let part = blob.slice_with_f64_and_f64(start, end.min(blob.size())).map_err(js_err("Blob.slice"))?;
+    let buf = await_js(part.array_buffer(), |e| bad(format!("cannot read the Blob ({e})"))).await?;
+    Ok(Uint8Array::new(&buf).to_vec())
+}
+
+/// A PNG file with transparency, decoded here rather than by the browser (whose decoder
+/// premultiplies alpha: src/png_alpha.rs); `None` for every other file. The first 64 KiB decide.
+async fn transparent_png(blob: &Blob) -> Result<Option<Rgba>> {
+    const PREFIX: f64 = 65_536.0;
+    let prefix = blob_bytes(blob, 0.0, PREFIX).await?;
+    let mut sniff = png_alpha::sniff(&prefix);
+    let mut whole = None;
+    if sniff == Sniff::NeedMore && blob.size() > PREFIX {
+        let bytes = blob_bytes(blob, 0.0, blob.size()).await?;
+        sniff = png_alpha::sniff(&bytes);
+        whole = Some(bytes);
+    }
+    if sniff != Sniff::Transparent {
+        return Ok(None);
+    }
+    let bytes = match whole {
+        Some(b) => b,
+        None if blob.size() <= PREFIX => prefix,
+        None => blob_bytes(blob, 0.0, blob.size()).await?,
+    };
+    let (width, height, data) = png_alpha::decode(&bytes)?;
+    Ok(Some(Rgba { width, height, data }))
+}
+
 /// Reads RGBA pixels from any supported image source.
 pub async fn pixels(src: &JsValue) -> Result<Rgba> {
     if let Some(img) = src.dyn_ref::<ImageData>() {
@@ -118,6 +152,9 @@ pub async fn pixels(src: &JsValue) -> Result<Rgba> {
         return read_back(bmp.width(), bmp.height(), |c| c.draw_image_with_image_bitmap(bmp, 0.0, 0.0));
     }
     if let Some(blob) = src.dyn_ref::<Blob>() {
+        if let Some(rgba) = transparent_png(blob).await? {
+            return Ok(rgba);
+        }
         return bitmap_pixels(BitmapSource::Blob(blob)).await;
     }
     if let Some(img) = src.dyn_ref::<HtmlImageElement>() {

@@ -35,7 +35,14 @@ fn assert_unavailable(loaded: Result<LocalModel, JsValue>, what: &str) {
 }
 
 /// Every task and YOLO26 layout: (model, image, options, golden, task).
-async fn gpu_case(model: &'static [u8], image: JsValue, opts: JsValue, want: Response, task: &str, what: &str) {
+pub(super) async fn gpu_case(
+    model: &'static [u8],
+    image: JsValue,
+    opts: JsValue,
+    want: Response,
+    task: &str,
+    what: &str,
+) {
     if !common::has_webgpu() {
         return assert_unavailable(load_on(model, DeviceChoice::WebGpu).await, what);
     }

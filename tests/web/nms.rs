@@ -1,0 +1,145 @@
+//! `nms=True` exports (NMS inside the graph, src/model/embedded_nms.rs) in the browser: every
+//! task, static and dynamic, on the CPU and on WebGPU, against Ultralytics' predictions on the
+//! same files (the parity tolerances).
+
+use super::gpu::gpu_case;
+use super::*;
+
+const V8: &[u8] = include_bytes!("../fixtures/models/yolov8n-shapes-nms.onnx");
+const DETECT: &[u8] = include_bytes!("../fixtures/models/yolo11n-shapes-nms.onnx");
+const SEGMENT: &[u8] = include_bytes!("../fixtures/models/yolo11n-seg-shapes-nms.onnx");
+const POSE: &[u8] = include_bytes!("../fixtures/models/yolo11n-pose-shapes-nms.onnx");
+const OBB: &[u8] = include_bytes!("../fixtures/models/yolo11n-obb-shapes-nms.onnx");
+const DETECT_DYNAMIC: &[u8] = include_bytes!("../fixtures/models/yolo11n-shapes-nms-dynamic.onnx");
+const OBB_DYNAMIC: &[u8] = include_bytes!("../fixtures/models/yolo11n-obb-shapes-nms-dynamic.onnx");
+
+#[wasm_bindgen_test]
+async fn nms_exports_of_every_task_match_ultralytics_on_the_cpu() {
+    let cases = [
+        (
+            V8,
+            "detect",
+            blob(image!("bus.jpg"), "image/jpeg").into(),
+            0.25,
+            0.45,
+            golden!("yolov8n-shapes-nms__bus__s416_c0.25_i0.45"),
+            "yolov8n nms=True bus.jpg Blob",
+        ),
+        (
+            DETECT,
+            "detect",
+            common::image_data(image!("large-1920x1080.png")).into(),
+            0.1,
+            0.7,
+            golden!("yolo11n-shapes-nms__large-1920x1080__s416_c0.1_i0.7"),
+            "yolo11n nms=True large ImageData",
+        ),
+        (
+            SEGMENT,
+            "segment",
+            common::image_data(image!("square-640x640.png")).into(),
+            0.25,
+            0.45,
+            golden!("yolo11n-seg-shapes-nms__square-640x640__s416_c0.25_i0.45"),
+            "segment nms=True",
+        ),
+        (
+            POSE,
+            "pose",
+            blob(image!("bus.jpg"), "image/jpeg").into(),
+            0.1,
+            0.7,
+            golden!("yolo11n-pose-shapes-nms__bus__s416_c0.1_i0.7"),
+            "pose nms=True bus.jpg Blob",
+        ),
+        (
+            OBB,
+            "obb",
+            common::image_data(image!("obb-1280x720.png")).into(),
+            0.1,
+            0.7,
+            golden!("yolo11n-obb-shapes-nms__obb-1280x720__s416_c0.1_i0.7"),
+            "OBB nms=True",
+        ),
+    ];
+    for (bytes, task, source, conf, iou, want, what) in cases {
+        let model = load(bytes).await.unwrap();
+        check_task(&model, source, options(416, conf, iou), want, task, what).await;
+    }
+}
+
+#[wasm_bindgen_test]
+async fn dynamic_nms_exports_use_the_thresholds_baked_into_the_export() {
+    // Exported with conf=0.1, iou=0.6: at conf 0.1, iou 0.7 Ultralytics keeps what the graph's
+    // NMS (iou 0.6) kept, not what an NMS at 0.7 would.
+    let model = load(DETECT_DYNAMIC).await.unwrap();
+    let bus = || blob(image!("bus.jpg"), "image/jpeg").into();
+    check_task(
+        &model,
+        bus(),
+        options(416, 0.1, 0.7),
+        golden!("yolo11n-shapes-nms-dynamic__bus__s416_c0.1_i0.7"),
+        "detect",
+        "dynamic nms=True 416",
+    )
+    .await;
+    check_task(
+        &model,
+        bus(),
+        options(320, 0.25, 0.45),
+        golden!("yolo11n-shapes-nms-dynamic__bus__s320_c0.25_i0.45"),
+        "detect",
+        "dynamic nms=True 320",
+    )
+    .await;
+    let model = load(OBB_DYNAMIC).await.unwrap();
+    check_task(
+        &model,
+        common::image_data(image!("obb-300x700.png")).into(),
+        options(416, 0.1, 0.7),
+        golden!("yolo11n-obb-shapes-nms-dynamic__obb-300x700__s416_c0.1_i0.7"),
+        "obb",
+        "dynamic OBB nms=True",
+    )
+    .await;
+}
+
+#[wasm_bindgen_test]
+async fn nms_exports_match_ultralytics_on_webgpu() {
+    gpu_case(
+        DETECT,
+        common::image_data(image!("large-1920x1080.png")).into(),
+        options(416, 0.1, 0.7),
+        golden!("yolo11n-shapes-nms__large-1920x1080__s416_c0.1_i0.7"),
+        "detect",
+        "yolo11n nms=True",
+    )
+    .await;
+    gpu_case(
+        SEGMENT,
+        common::image_data(image!("square-640x640.png")).into(),
+        options(416, 0.25, 0.45),
+        golden!("yolo11n-seg-shapes-nms__square-640x640__s416_c0.25_i0.45"),
+        "segment",
+        "segment nms=True",
+    )
+    .await;
+    gpu_case(
+        POSE,
+        blob(image!("bus.jpg"), "image/jpeg").into(),
+        options(416, 0.1, 0.7),
+        golden!("yolo11n-pose-shapes-nms__bus__s416_c0.1_i0.7"),
+        "pose",
+        "pose nms=True",
+    )
+    .await;
+    gpu_case(
+        OBB,
+        common::image_data(image!("obb-1280x720.png")).into(),
+        options(416, 0.1, 0.7),
+        golden!("yolo11n-obb-shapes-nms__obb-1280x720__s416_c0.1_i0.7"),
+        "obb",
+        "OBB nms=True",
+    )
+    .await;
+}
