@@ -91,6 +91,16 @@ fn polygon_iou_measures_area_overlap() {
 }
 
 #[test]
+fn nms_exports_match_ultralytics() {
+    // `nms=True` exports of YOLOv8 / YOLO11 (src/model/embedded_nms.rs), static and dynamic: the
+    // cases above include them; this names them so that losing them fails.
+    for (task, min_cases) in [("detect", 56), ("segment", 28), ("pose", 14), ("obb", 12)] {
+        let e = check(&format!("nms=True {task}"), min_cases, |c| c.model.contains("-nms") && c.task == task);
+        assert!(e.results >= 20, "{task}: too few nms=True results compared ({})", e.results);
+    }
+}
+
+#[test]
 fn end2end_yolo26_matches_ultralytics() {
     // YOLO26 exports end in the one-to-one head, no NMS: detect [1, 300, 6], segment
     // [1, 300, 38] + protos, pose [1, 300, 6 + K·D], OBB [1, 300, 7].

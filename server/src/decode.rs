@@ -104,8 +104,20 @@ fn decode_reader(reader: ImageReader<Cursor<&[u8]>>, bytes: &[u8], what: &str) -
     })?;
     let orientation = decoder.orientation().map_err(|e| image_error(what, &e))?;
     let turbo = (format == ImageFormat::Jpeg).then(|| decode_jpeg_turbo(bytes, w, h)).flatten();
+    let deep_png =
+        format == ImageFormat::Png && decoder.color_type().bytes_per_pixel() > decoder.color_type().channel_count();
     let mut img = match turbo {
         Some(rgb) => DynamicImage::ImageRgb8(rgb),
+        // 16-bit PNGs as OpenCV reads them (the high byte; the `image` crate rounds v / 257).
+        None if deep_png => {
+            let (w, h, rgba) = yolo_wasm::png_alpha::decode(bytes).map_err(|e| match e {
+                Error::InvalidImage(m) => Error::InvalidImage(format!("{what}: {m}")),
+                other => other,
+            })?;
+            image::RgbaImage::from_raw(w, h, rgba)
+                .map(DynamicImage::ImageRgba8)
+                .ok_or_else(|| Error::InvalidImage(format!("{what}: inconsistent pixel buffer")))?
+        }
         None => DynamicImage::from_decoder(decoder).map_err(|e| image_error(what, &e))?,
     };
     // Rotations (EXIF orientations 5-8) need a second buffer; flips work in place.
@@ -152,6 +164,22 @@ mod tests {
         img.write_to(&mut Cursor::new(&mut png), image::ImageFormat::Png).unwrap();
         let back = decode_image(&png, "x").unwrap();
         assert_eq!((back.width(), back.height()), (5, 3));
+    }
+
+    #[test]
+    fn sixteen_bit_pngs_keep_the_high_byte_as_opencv_does() {
+        // cv2.imread(IMREAD_COLOR) of a 16-bit PNG with samples 0x12FF, 0x1280, 0x127F gives
+        // 0x12 for all three (libpng strips the low byte; measured with opencv-python 5.0).
+        let mut png = Vec::new();
+        let img =
+            image::ImageBuffer::<image::Rgba<u16>, _>::from_pixel(2, 1, image::Rgba([0x12ff, 0x1280, 0x127f, 0x8000]));
+        img.write_to(&mut Cursor::new(&mut png), image::ImageFormat::Png).unwrap();
+        assert_eq!(decode_image(&png, "x").unwrap().get_pixel(1, 0).0, [0x12, 0x12, 0x12]);
+        let mut grey = Vec::new();
+        image::ImageBuffer::<image::Luma<u16>, _>::from_pixel(1, 1, image::Luma([0x12ff]))
+            .write_to(&mut Cursor::new(&mut grey), image::ImageFormat::Png)
+            .unwrap();
+        assert_eq!(decode_image(&grey, "x").unwrap().get_pixel(0, 0).0, [0x12, 0x12, 0x12]);
     }
 
     #[test]

@@ -78,3 +78,37 @@ fn threads_two_gives_the_same_json_and_zero_is_refused() {
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(err.contains("--threads must be at least 1"), "{err}");
 }
+
+/// The CLI's own decoder on a PNG with transparency and an `nms=True` export: Ultralytics' answer
+/// to within its rounding (OpenCV keeps the stored colour and drops alpha; so does the `image`
+/// crate here, and the browser build's `png_alpha` does the same for `Blob`s).
+#[test]
+fn transparent_png_and_nms_export_equal_ultralytics_to_its_rounding() {
+    for case_name in [
+        "yolo11n-seg-shapes__alpha-shapes-520x390__s640_c0.1_i0.7",
+        "yolo11n-shapes-nms__alpha-shapes-520x390__s416_c0.1_i0.7",
+    ] {
+        let case = common::cases().into_iter().find(|c| c.case == case_name).unwrap();
+        let model = common::fixture(&format!("models/{}", case.model));
+        let image = common::fixture(&format!("images/{}", case.image));
+        let (imgsz, conf, iou) = (case.imgsz.to_string(), case.conf.to_string(), case.iou.to_string());
+        let out = yolo_wasm(&[
+            "predict",
+            "--model",
+            model.to_str().unwrap(),
+            "--image",
+            image.to_str().unwrap(),
+            "--imgsz",
+            &imgsz,
+            "--conf",
+            &conf,
+            "--iou",
+            &iou,
+        ]);
+        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        let ours: Response = serde_json::from_slice(&out.stdout).expect("stdout is the HUB JSON");
+        let golden = common::golden(&case);
+        let e = common::compare(&ours.images[0].results, &golden.images[0].results, &case.case).unwrap();
+        assert!(e.boxes <= 0.01 && e.conf <= 1e-5, "{case_name}: {e}");
+    }
+}

@@ -17,7 +17,9 @@ export function oneCasePerModel() {
   const all = [...JSON.parse(readFileSync(join(GOLDEN_DIR, "index.json"))), ...JSON.parse(readFileSync(join(GOLDEN_DIR, "tasks-index.json")))];
   const best = new Map();
   for (const c of all) {
-    if (!c.image.endsWith(".png") || c.conf !== 0.25) continue;
+    // The pages read images through createImageBitmap: the transparent PNGs (alpha-*) are exact only
+    // as a Blob (tests/web/alpha.rs covers them in every engine).
+    if (!c.image.endsWith(".png") || c.image.startsWith("alpha-") || c.conf !== 0.25) continue;
     if (!best.has(c.model) || c.results > best.get(c.model).results) best.set(c.model, c);
   }
   return [...best.values()].sort((a, b) => a.model.localeCompare(b.model));
