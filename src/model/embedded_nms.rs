@@ -47,12 +47,7 @@ impl std::fmt::Debug for Tail {
 /// returns the body, whose outputs are the tail's inputs, and the tail. `None` when every
 /// tensor's shape follows from the input's, or when no head output can be found (the model is
 /// then run whole, and refused with the shape that cannot be fixed).
-pub fn split(
-    model: &InferenceModel,
-    hw: (u32, u32),
-    task: Task,
-    nc: usize,
-) -> Result<Option<(InferenceModel, Tail)>> {
+pub fn split(model: &InferenceModel, hw: (u32, u32), task: Task, nc: usize) -> Result<Option<(InferenceModel, Tail)>> {
     let fact = InferenceFact::dt_shape(f32::datum_type(), tvec!(1, 3, hw.0 as usize, hw.1 as usize));
     let Ok(mut typed) = model.clone().with_input_fact(0, fact) else { return Ok(None) };
     if typed.analyse(false).is_err() {
@@ -73,9 +68,11 @@ fn head_output(model: &InferenceModel, order: &[usize], hw: (u32, u32), task: Ta
     let (h, w) = (hw.0 as usize, hw.1 as usize);
     let anchors: usize = STRIDES.iter().map(|s| h.div_ceil(*s) * w.div_ceil(*s)).sum();
     let min_features = 4 + nc + usize::from(task == Task::Obb);
-    order.iter().rev().flat_map(|&n| (0..model.node(n).outputs.len()).map(move |s| OutletId::new(n, s))).find(|&o| {
-        matches!(shape_of(model, o).as_deref(), Some(&[1, f, a]) if f >= min_features && a == anchors)
-    })
+    order
+        .iter()
+        .rev()
+        .flat_map(|&n| (0..model.node(n).outputs.len()).map(move |s| OutletId::new(n, s)))
+        .find(|&o| matches!(shape_of(model, o).as_deref(), Some(&[1, f, a]) if f >= min_features && a == anchors))
 }
 
 /// The shape of `o` once analysed, when every dimension is a number.
@@ -113,7 +110,10 @@ fn cut(model: &InferenceModel, typed: &InferenceModel, head: OutletId) -> TractR
             crossing.push(o);
         }
     }
-    if crossing.iter().any(|&o| typed.outlet_fact(o).ok().and_then(|f| f.datum_type.concretize()) != Some(f32::datum_type())) {
+    if crossing
+        .iter()
+        .any(|&o| typed.outlet_fact(o).ok().and_then(|f| f.datum_type.concretize()) != Some(f32::datum_type()))
+    {
         return Ok(None);
     }
     let mut body = model.clone();

@@ -1,8 +1,8 @@
 //! Model loading: ONNX metadata and the tract session.
 
+pub mod embedded_nms;
 #[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
 pub mod gemm;
-pub mod embedded_nms;
 pub mod metadata;
 pub mod pylit;
 pub mod session;

@@ -360,17 +360,17 @@ impl Session {
 /// tract's output values as [`Output`]s (numeric values cast to `f32`).
 fn to_outputs(outputs: TVec<TValue>) -> Result<Vec<Output>> {
     outputs
-            .into_iter()
-            .map(|v| {
-                let t = v.into_tensor();
-                let t = t.cast_to::<f32>().map_err(|e| Error::Inference(format!("output is not numeric: {e}")))?;
-                let data = t
-                    .try_as_plain_ram()
-                    .and_then(|v| v.as_slice::<f32>().map(<[f32]>::to_vec))
-                    .map_err(|e| Error::Inference(e.to_string()))?;
-                Ok(Output { shape: t.shape().to_vec(), data })
-            })
-            .collect()
+        .into_iter()
+        .map(|v| {
+            let t = v.into_tensor();
+            let t = t.cast_to::<f32>().map_err(|e| Error::Inference(format!("output is not numeric: {e}")))?;
+            let data = t
+                .try_as_plain_ram()
+                .and_then(|v| v.as_slice::<f32>().map(<[f32]>::to_vec))
+                .map_err(|e| Error::Inference(e.to_string()))?;
+            Ok(Output { shape: t.shape().to_vec(), data })
+        })
+        .collect()
 }
 
 #[cfg(test)]
