@@ -336,7 +336,7 @@ impl Session {
             .map(|o| Tensor::from_shape(&o.shape, &o.data).map(IntoTValue::into_tvalue))
             .collect::<TractResult<TVec<_>>>()
             .map_err(|e| Error::Inference(format!("network output: {e}")))?;
-        to_outputs(tail.run(image, body)?).map(Some)
+        to_outputs(tail.run((h, w), image, body)?).map(Some)
     }
 
     /// Runs the network on a `[1, 3, h, w]` tensor and returns its outputs in graph order (for
