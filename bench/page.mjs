@@ -1,4 +1,5 @@
-// The benchmark page: hosts ONE runtime (URL ?runtime=ours|ort|ultralytics, &threads=N for ort)
+// The benchmark page: hosts ONE runtime (URL ?runtime=ours|ort|litert|ultralytics, &threads=N
+// for ours, ort and litert)
 // and exposes `window.bench` for bench/run.mjs. With `&cold=<model>&image=<image>&nc=&task=` it
 // loads that model and image at once and predicts one time: `window.coldResult.firstResultMs`
 // is the time from navigation start to that first result.
@@ -44,6 +45,42 @@ const ORT_DIST = "/node_modules/onnxruntime-web/dist/";
 // The ONNX Runtime Web build @ultralytics/yolo 0.0.48 pins (its loader's CDN URL is
 // .../web@1.27.0/; the npm files have the same sha384 as its integrity attributes).
 const ULTRA_ORT_DIST = "/node_modules/onnxruntime-web-1.27.0/dist/";
+// LiteRT.js from npm (@litertjs/core; index.html maps @litertjs/wasm-utils), its wasm from the
+// checkout, never its CDN default.
+const LITERT_JS = "/node_modules/@litertjs/core/dist/index.js";
+const LITERT_WASM = "/node_modules/@litertjs/core/wasm/";
+
+/** The `.tflite` export of an ONNX model: bench/models/<stem>.tflite (make_litert_models.py). */
+const tfliteUrl = (onnxUrl) => `/bench/models/${onnxUrl.split("/").pop().replace(/\.onnx$/, "")}.tflite`;
+
+/**
+ * One LiteRT.js inference: input tensor in, outputs copied out to JS as `{ dims, data }` (the
+ * shape ort-web's tensors have), the dense head `[1, features, anchors]` first, then the mask
+ * prototypes; every LiteRT tensor deleted.
+ */
+async function litertRun(lrt, model, tensor, imgsz) {
+  const input = new lrt.Tensor(tensor, [1, 3, imgsz, imgsz]);
+  let outs;
+  try {
+    outs = await model.run(input);
+  } finally {
+    input.delete();
+  }
+  const details = model.getOutputDetails();
+  const outputs = outs.map((t, i) => {
+    const data = t.toTypedArray();
+    t.delete();
+    return { dims: [...details[i].shape], data: data instanceof Float32Array ? data : Float32Array.from(data) };
+  });
+  return outputs.sort((a, b) => a.dims.length - b.dims.length);
+}
+
+/** LiteRT exports divide the 4 box channels by the input size: back to input pixels. */
+function scaleBoxes(outputs, imgsz) {
+  const { dims, data } = outputs[0];
+  const end = 4 * dims[2];
+  for (let i = 0; i < end; i++) data[i] *= imgsz;
+}
 
 let peakHeap = 0;
 const sampleHeap = () => {
@@ -124,6 +161,37 @@ async function makeRuntime(name) {
       },
     };
   }
+  if (name === "litert") {
+    // LiteRT.js (Google's LiteRT with XNNPACK, compiled to wasm): the same `.tflite` weights as the
+    // ONNX file (bench/models/make_litert_models.py), the same JS pre/post as the ort-web peer.
+    // One thread: its single-thread build; more: its threaded build with cpuOptions.numThreads.
+    const lrt = await import(LITERT_JS);
+    await lrt.loadLiteRt(LITERT_WASM, THREADS > 1 ? { threads: true } : {});
+    return {
+      version: null,
+      async load(url, meta) {
+        const model = await lrt.loadAndCompile(tfliteUrl(url), { accelerator: "wasm", cpuOptions: { numThreads: THREADS } });
+        return { model, meta };
+      },
+      async predict(m, img, { imgsz, conf, iou }) {
+        const t0 = performance.now();
+        const lb = PEER_PRE === "js" ? letterbox(img, imgsz) : await letterboxCanvas(img, imgsz);
+        const t1 = performance.now();
+        const outputs = await litertRun(lrt, m.model, lb.tensor, imgsz);
+        const t2 = performance.now();
+        scaleBoxes(outputs, imgsz);
+        const results = postprocess(outputs, lb, img, { nc: m.meta.nc, task: m.meta.task, conf, iou });
+        const t3 = performance.now();
+        return { n: results.length, preprocess: t1 - t0, inference: t2 - t1, postprocess: t3 - t2, raw: results };
+      },
+      /** The raw outputs (boxes scaled to input pixels) and detections of one letterboxed image. */
+      async rawOutputs(m, lb, img, { imgsz, conf, iou }) {
+        const outputs = await litertRun(lrt, m.model, lb.tensor, imgsz);
+        scaleBoxes(outputs, imgsz);
+        return { outputs, results: postprocess(outputs, lb, img, { nc: m.meta.nc, task: m.meta.task, conf, iou }) };
+      },
+    };
+  }
   if (name === "ultralytics") {
     const { YOLO } = await import("/node_modules/@ultralytics/yolo/dist/index.js");
     return {
@@ -181,6 +249,53 @@ window.bench = {
     sampleHeap();
     const { raw, ...rest } = r;
     return { wall, ...rest };
+  },
+  /**
+   * LiteRT.js only: the apples-to-apples check run before timing. One letterboxed image goes
+   * through this page's LiteRT.js model and through onnxruntime-web (1 thread) on the ONNX file it
+   * was exported from; returns the largest difference of each part of the raw outputs relative to
+   * that part's largest value in ort-web's, and both runtimes' detections.
+   */
+  async check(modelId, imageId, onnxUrl, opts) {
+    if (!runtime.rawOutputs) throw new Error(`${RUNTIME}: no check`);
+    const m = models.get(modelId);
+    const img = images.get(imageId);
+    const lb = await letterboxCanvas(img, opts.imgsz);
+    const mine = await runtime.rawOutputs(m, lb, img, opts);
+    const ort = await import(`${ORT_DIST}ort.wasm.min.mjs`);
+    ort.env.wasm.wasmPaths = ORT_DIST;
+    ort.env.wasm.numThreads = 1;
+    ort.env.wasm.proxy = false;
+    const session = await ort.InferenceSession.create(onnxUrl, { executionProviders: ["wasm"], graphOptimizationLevel: "all" });
+    const out = await session.run({ [session.inputNames[0]]: new ort.Tensor("float32", lb.tensor, [1, 3, opts.imgsz, opts.imgsz]) });
+    const theirs = session.outputNames.map((k) => out[k]).sort((a, b) => a.dims.length - b.dims.length);
+    const results = postprocess(theirs, lb, img, { nc: m.meta.nc, task: m.meta.task, conf: opts.conf, iou: opts.iou });
+    await session.release();
+    // Parts: boxes, class scores, mask coefficients (segment) of the head; the prototypes.
+    const nc = m.meta.nc;
+    const parts = [];
+    const head = theirs[0].dims;
+    const groups = [["boxes", 0, 4], ["scores", 4, 4 + nc]];
+    if (head[1] > 4 + nc) groups.push(["mask coefficients", 4 + nc, head[1]]);
+    for (const [name, c0, c1] of groups) parts.push({ name, k: 0, from: c0 * head[2], to: c1 * head[2] });
+    if (theirs[1]) parts.push({ name: "prototypes", k: 1, from: 0, to: theirs[1].data.length });
+    const shapes = { litert: mine.outputs.map((o) => o.dims), ort: theirs.map((o) => [...o.dims]) };
+    const same = JSON.stringify(shapes.litert) === JSON.stringify(shapes.ort);
+    const diffs = [];
+    if (same) {
+      for (const p of parts) {
+        const a = mine.outputs[p.k].data;
+        const b = theirs[p.k].data;
+        let max = 0;
+        let diff = 0;
+        for (let i = p.from; i < p.to; i++) {
+          max = Math.max(max, Math.abs(b[i]));
+          diff = Math.max(diff, Math.abs(a[i] - b[i]));
+        }
+        diffs.push({ name: p.name, maxAbs: max, maxDiff: diff, rel: max > 0 ? diff / max : diff });
+      }
+    }
+    return { shapes, sameShapes: same, diffs, litert: mine.results, ort: results };
   },
   /** Per-dispatch GPU times of one inference (ours on WebGPU only; null elsewhere). */
   async profile(modelId, imageId) {

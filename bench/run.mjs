@@ -1,4 +1,4 @@
-// yolo-wasm vs onnxruntime-web vs @ultralytics/yolo in headless Chromium (Debian's, through
+// yolo-wasm vs onnxruntime-web vs LiteRT.js vs @ultralytics/yolo in headless Chromium (Debian's, through
 // playwright-core), side by side in one run; writes the generated part of BENCHMARKS.md and
 // prints the table.
 //
@@ -67,6 +67,10 @@ const RUNTIMES = [
   { id: "ours128", runtime: "ours", threads: 1, label: "yolo-wasm, SIMD128 build", build: "simd128" },
   { id: "ort1", runtime: "ort", threads: 1, label: "ort-web 1 thread" },
   { id: "ort2", runtime: "ort", threads: 2, label: "ort-web 2 threads" },
+  // LiteRT.js (XNNPACK in wasm) on the .tflite export of the same weights (bench/models/*.tflite):
+  // its single-thread build, and its threaded build with numThreads 2.
+  { id: "litert1", runtime: "litert", threads: 1, label: "litert.js 1 thread" },
+  { id: "litert2", runtime: "litert", threads: 2, label: "litert.js threads build, 2 threads" },
   { id: "ultra", runtime: "ultralytics", threads: 1, label: "@ultralytics/yolo cpu" },
 ];
 // The WebGPU comparison: the issue's models (detect and the segmentation model), one image.
@@ -154,6 +158,7 @@ function machine(browserVersion) {
       "yolo-wasm": ours,
       "tract-onnx": tract,
       "onnxruntime-web": pkgVersion("onnxruntime-web"),
+      "@litertjs/core": pkgVersion("@litertjs/core"),
       "@ultralytics/yolo": pkgVersion("@ultralytics/yolo"),
       "onnxruntime-web (for @ultralytics/yolo)": pkgVersion("onnxruntime-web-1.27.0"),
       "playwright-core": pkgVersion("playwright-core"),
@@ -204,6 +209,60 @@ async function coldStart(browser, rt, server, external) {
   await context.close();
   log(`cold ${rt.id} stages: runtime ready ${res.stages.initMs.toFixed(0)} ms, model + image ${res.stages.loadedMs.toFixed(0)} ms, first result ${res.firstResultMs.toFixed(0)} ms`);
   return { ms: res.firstResultMs, memory, resources };
+}
+
+/**
+ * LiteRT.js vs onnxruntime-web on the same letterboxed image (the first image) for every model:
+ * each part of the raw output (boxes after scaling by the input size, class scores, mask
+ * coefficients, prototypes) within 1e-3 of ort-web's relative to that part's largest value, and
+ * the same detections (count, classes, boxes within 0.01 px, scores within 1e-4).
+ */
+async function checkLitert(browser, rt, server, external) {
+  const context = await browser.newContext();
+  const page = await openPage(context, rt, server, external);
+  await page.waitForFunction(() => window.benchReady);
+  await page.evaluate(() => window.bench.init());
+  const im = IMAGES[0];
+  await page.evaluate(([id, url]) => window.bench.loadImage(id, url), [im.id, `/${im.file}`]);
+  const bad = [];
+  for (const m of MODELS) {
+    await page.evaluate(([id, url, meta]) => window.bench.loadModel(id, url, meta), [m.id, `/${m.file}`, { nc: m.nc, task: m.task }]);
+    const c = await page.evaluate(([mid, iid, url, o]) => window.bench.check(mid, iid, url, o), [m.id, im.id, `/${m.file}`, PREDICT]);
+    const problems = [];
+    if (!c.sameShapes) problems.push(`output shapes ${JSON.stringify(c.shapes.litert)} vs ort-web ${JSON.stringify(c.shapes.ort)}`);
+    for (const d of c.diffs) if (!(d.rel <= 1e-3)) problems.push(`${d.name} differ by ${d.maxDiff.toExponential(2)} (largest ${d.maxAbs.toExponential(2)}, relative ${d.rel.toExponential(2)})`);
+    const sorted = (xs) => [...xs].sort((a, b) => b.confidence - a.confidence);
+    const [a, b] = [sorted(c.litert), sorted(c.ort)];
+    if (a.length !== b.length) problems.push(`${a.length} detections vs ort-web's ${b.length}`);
+    else {
+      // Pair each ort-web detection with the closest unused LiteRT.js one (ties in score may swap order).
+      const used = new Set();
+      let box = 0;
+      let score = 0;
+      for (const y of b) {
+        let best = Infinity;
+        let bi = -1;
+        a.forEach((x, i) => {
+          if (used.has(i) || x.class !== y.class) return;
+          const d = Math.max(...["x1", "y1", "x2", "y2"].map((k) => Math.abs(x.box[k] - y.box[k])));
+          if (d < best) [best, bi] = [d, i];
+        });
+        if (bi < 0) {
+          problems.push(`no LiteRT.js detection of class ${y.class} for ort-web's at ${JSON.stringify(y.box)}`);
+          break;
+        }
+        used.add(bi);
+        box = Math.max(box, best);
+        score = Math.max(score, Math.abs(a[bi].confidence - y.confidence));
+      }
+      if (box > 0.01 || score > 1e-4) problems.push(`detections differ: boxes by up to ${box.toFixed(4)} px, scores by ${score.toExponential(2)}`);
+    }
+    const summary = c.diffs.map((d) => `${d.name} ${d.rel.toExponential(1)}`).join(", ");
+    log(`check ${rt.id} ${m.id} ${im.id} vs ort-web: relative differences ${summary}; ${a.length}/${b.length} detections${problems.length ? ` — ${problems.join("; ")}` : ", same"}`);
+    if (problems.length) bad.push(`${m.id}: ${problems.join("; ")}`);
+  }
+  await context.close();
+  if (bad.length) throw new Error(`${rt.id} (LiteRT.js) does not compute what ort-web computes, so its times would not compare: ${bad.join(" | ")}`);
 }
 
 /** How far each runtime's boxes are from ours (same image, same thresholds), in image pixels. */
@@ -281,6 +340,11 @@ async function main() {
       log(`cold ${rt.id}: ${c.ms.toFixed(0)} ms`);
     }
   }
+
+  // 1b. LiteRT.js runs a .tflite export, not the ONNX file: before timing, check in a page of its
+  // own that its raw outputs equal ort-web's on the ONNX file within 1e-3 and that its detections
+  // are ort-web's. Throws otherwise.
+  for (const rt of RUNTIMES.filter((x) => x.runtime === "litert")) await checkLitert(browser, rt, server, external);
 
   // 2. Warm timings: one page per runtime (ort's thread count is per page), all in one context.
   const context = await browser.newContext();
@@ -368,7 +432,7 @@ function render(r) {
     `Each cell is the median of ${r.runs} timed runs after ${r.warmup} warm-up runs per runtime; the runtimes take turns run by run (rotating order), ` +
       `each in its own tab of one browser, on the same decoded \`ImageData\`, with conf ${r.predict.conf}, iou ${r.predict.iou}, imgsz ${r.predict.imgsz}. ` +
       "Wall = `performance.now()` around `predict` in the page. Stage times: yolo-wasm and @ultralytics/yolo report their own `speed`; " +
-      "ort-web's are measured around the JS letterbox, `session.run` and the JS decode/NMS/masks (bench/peer.mjs). " +
+      "ort-web's are measured around the JS letterbox, `session.run` and the JS decode/NMS/masks (bench/peer.mjs); litert.js's the same way, its inference = `model.run` + copying the outputs out (`toTypedArray`), its post = scaling the 4 box channels by 640 + the same JS decode/NMS/masks. " +
       "Ratios are ours ÷ that runtime (< 1: ours faster). dets = detections returned (a/b when runs differed).",
   );
   L.push("");
@@ -432,6 +496,20 @@ function render(r) {
     L.push(`| inference ours 2 threads ÷ ours 1 thread ≤ 0.6 | ${sc.map((q) => `${q.x.model.id} ${q.x.image.id} ${f2(q.v)}`).join("; ")} (worst ${f2(worstS)}) | ${met(worstS <= 0.6)} |`);
     const [ct, co] = [median(r.cold.oursT), median(r.cold.ort2)];
     L.push(`| cold start ours (threads) ≤ ort-web 2 threads | ${f1(ct)} ms vs ${f1(co)} ms (ratio ${f2(ct / co)}; runs ${r.cold.oursT.map((x) => x.toFixed(0)).join(", ")} vs ${r.cold.ort2.map((x) => x.toFixed(0)).join(", ")}) | ${met(ct <= co)} |`);
+  }
+  // LiteRT.js (XNNPACK) is a peer measured for reference: no target of an issue is set against it.
+  const per = (f) => {
+    const t = r.rows.map((x) => ({ x, v: f(x.med) }));
+    return `${t.map((q) => `${q.x.model.id} ${q.x.image.id} ${f2(q.v)}`).join("; ")} (worst ${f2(Math.max(...t.map((q) => q.v)))})`;
+  };
+  if (r.rows[0]?.med.litert1) {
+    L.push(`| inference ours / litert.js 1 thread | ${per((m) => m.ours.inf / m.litert1.inf)} | no target (reference peer) |`);
+  }
+  if (r.rows[0]?.med.litert2 && r.rows[0]?.med.oursT) {
+    L.push(`| inference ours (threads) / litert.js 2 threads | ${per((m) => m.oursT.inf / m.litert2.inf)} | no target (reference peer) |`);
+  }
+  if (r.rows[0]?.med.litert1 && r.rows[0]?.med.litert2 && r.rows[0]?.med.ort2) {
+    L.push(`| inference litert.js / ort-web, 1 thread; 2 threads | ${per((m) => m.litert1.inf / m.ort1.inf)}; ${per((m) => m.litert2.inf / m.ort2.inf)} | no target (reference peer) |`);
   }
   L.push(`| pre+post ≤ 4 ms, detect 640 | ${det.map((x) => `${x.model.id} ${x.image.id} ${f1(x.med.ours.prepost)}`).join("; ")} ms (worst ${f1(detPP)}) | ${met(detPP <= 4)} |`);
   L.push(`| pre+post ≤ 15 ms, segment 640 | ${seg.map((x) => `${x.model.id} ${x.image.id} ${f1(x.med.ours.prepost)}`).join("; ")} ms (worst ${f1(segPP)}) | ${met(segPP <= 15)} |`);

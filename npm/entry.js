@@ -97,17 +97,14 @@ function sharedMemorySupported() {
 
 /**
  * Whether this page or worker can run the threaded build: cross-origin isolated with WebAssembly
- * memory it can share with workers, able to start module workers, and (for now) relaxed SIMD.
+ * memory it can share with workers, and able to start module workers (the threaded build is
+ * SIMD128: Chromium, Firefox and Safari all run it).
  * @returns {boolean}
  */
 export function threadsSupported() {
   return (
     typeof Worker === "function" &&
-    sharedMemorySupported() &&
-    // Not yet on engines without relaxed SIMD (Safari): in WebKitGTK with SharedArrayBuffer on, the
-    // threaded build trapped once ("call_indirect to a null table entry", a WebGPU load on the
-    // page; DESIGN.md "Browser threads"). They keep one thread until that is understood.
-    relaxedSimdSupported()
+    sharedMemorySupported()
   );
 }
 

@@ -43,13 +43,15 @@ const STRIDES: [usize; 3] = [8, 16, 32];
 const PLAN_CACHE: usize = 4;
 
 type InferencePlan = Arc<RunnableModel<InferenceFact, Box<dyn InferenceOp>>>;
+/// Typed plans of the middle, by input size.
+type Plans = Mutex<Vec<((u32, u32), Arc<TypedRunnableModel>)>>;
 
 /// The part of an `nms=True` export after the head output, ready to run.
 pub struct Tail {
     /// The static-shaped part: inputs `[image?, body outputs…]`, typed per input size.
     middle: InferenceModel,
     middle_reads_input: bool,
-    plans: Mutex<Vec<((u32, u32), Arc<TypedRunnableModel>)>>,
+    plans: Plans,
     /// The data-dependent part: inputs `[image?, middle outputs…]`, op by op.
     rest: InferencePlan,
     rest_reads_input: bool,

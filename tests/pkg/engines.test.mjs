@@ -60,8 +60,7 @@ const FACTS = {
 
 /** The build a page with these features must run, as npm/entry.js promises (threadsSupported()). */
 function expectedBuild(f) {
-  // Relaxed SIMD too, for now: npm/entry.js keeps engines without it (Safari) on one thread.
-  if (f.crossOriginIsolated && f.sharedMemoryPosts && f.relaxedSimd) return "threads";
+  if (f.crossOriginIsolated && f.sharedMemoryPosts) return "threads";
   return f.relaxedSimd ? "relaxed-simd" : "simd128";
 }
 const WASM_OF = { threads: "yolo_wasm_threads_bg.wasm", "relaxed-simd": "yolo_wasm_relaxed_bg.wasm", simd128: "yolo_wasm_bg.wasm" };
