@@ -23,9 +23,9 @@
 //!
 //! Measured natively (one thread, busy machine, 416 exports): the tail costs ~1.7 ms for detect
 //! and pose, ~5 ms for segment next to a 15–40 ms body. OBB is the exception: its export's
-//! rotated fast-NMS is ~100 elementwise ops over a 1500 × 1500 matrix, ~0.27 s in tract (op by
-//! op it was 0.47 s; tract's `Cast` and `Trilu` on that matrix are 60 % of it) against ~20 ms in
-//! ONNX Runtime: a plain OBB export (NMS in Rust) is the fast choice.
+//! rotated fast-NMS is ~100 elementwise ops over a 1500 × 1500 matrix: ~80 ms here (op by op it
+//! was 0.47 s, as a plain typed plan 0.27 s before [`faster`] rewrote its `Trilu` and `Cast`s)
+//! against ~20 ms in ONNX Runtime: a plain OBB export (NMS in Rust) is the fast choice.
 //!
 //! The export's own operators, thresholds (`conf`, `iou` are constants of its graph) and
 //! `max_det` are used, not ours: the answer is the one ONNX Runtime gives Ultralytics.
@@ -268,7 +268,7 @@ impl Tail {
         for (ix, shape) in shapes.iter().enumerate() {
             m = m.with_input_fact(ix + skip, InferenceFact::dt_shape(f32::datum_type(), shape.clone()))?;
         }
-        let plan = m.into_optimized()?.into_runnable()?;
+        let plan = faster(m.into_typed()?.into_decluttered()?)?.into_optimized()?.into_runnable()?;
         if plans.len() >= PLAN_CACHE {
             plans.remove(0);
         }
@@ -292,6 +292,72 @@ impl Tail {
         let middle = plan.run(with_image(self.middle_reads_input, body)?).map_err(inference)?;
         self.rest.run(with_image(self.rest_reads_input, middle)?).map_err(inference)
     }
+}
+
+/// Rewrites two ops tract runs slowly on the OBB export's 1500 × 1500 matrix (together 60 % of
+/// its middle): `Trilu` with a constant `k` on a fixed-size matrix becomes a select against a
+/// constant mask (tract's `Trilu` walks the matrix element by element), and a `Cast` to `TDim`
+/// whose every reader casts on to a number (`Cast(bool → TDim) → Cast(TDim → i64)`, how
+/// tract-onnx types an ONNX `Cast` to int64) becomes one `Cast` to that number (a `TDim` is a
+/// symbolic expression per element).
+fn faster(mut model: TypedModel) -> TractResult<TypedModel> {
+    use tract_onnx::tract_core::ops::array::Trilu;
+    use tract_onnx::tract_core::ops::cast::{cast, Cast};
+    use tract_onnx::tract_core::ops::logic::Iff;
+    for id in model.eval_order()? {
+        let node = model.node(id);
+        if let Some(op) = node.op_as::<Trilu>() {
+            let fact = model.outlet_fact(node.inputs[0])?.clone();
+            let k = model.outlet_fact(node.inputs[1])?.konst.clone();
+            let (Some(shape), Some(k)) = (fact.shape.as_concrete(), k) else { continue };
+            let Some(&[r, c]) = shape.get(shape.len().saturating_sub(2)..) else { continue };
+            let (k, upper) = (k.cast_to_scalar::<i64>()?, op.upper);
+            let keep = move |(i, j): (usize, usize)| {
+                let d = j as i64 - i as i64;
+                if upper {
+                    d >= k
+                } else {
+                    d <= k
+                }
+            };
+            let mut mask = tract_ndarray::Array2::from_shape_fn((r, c), keep).into_tensor();
+            let mut zero = Tensor::zero_dt(fact.datum_type, &[1, 1])?;
+            for _ in 2..shape.len() {
+                mask.insert_axis(0)?;
+                zero.insert_axis(0)?;
+            }
+            let (name, input) = (node.name.clone(), node.inputs[0]);
+            let mut patch = TypedModelPatch::default();
+            let x = patch.tap_model(&model, input)?;
+            let mask = patch.add_const(format!("{name}.mask"), mask)?;
+            let zero = patch.add_const(format!("{name}.zero"), zero)?;
+            let out = patch.wire_node(format!("{name}.select"), Iff, &[mask, x, zero])?[0];
+            patch.shunt_outside(&model, id.into(), out)?;
+            patch.apply(&mut model)?;
+        } else if node.op_as::<Cast>().is_some_and(|c| c.to == TDim::datum_type()) {
+            let input = node.inputs[0];
+            if model.outlet_fact(input)?.datum_type == TDim::datum_type() {
+                continue;
+            }
+            let readers: Vec<usize> = node.outputs[0].successors.iter().map(|s| s.node).collect();
+            let to: Vec<Option<DatumType>> = readers
+                .iter()
+                .map(|&r| model.node(r).op_as::<Cast>().map(|c| c.to).filter(|t| *t != TDim::datum_type()))
+                .collect();
+            if readers.is_empty() || to.iter().any(Option::is_none) {
+                continue;
+            }
+            let mut patch = TypedModelPatch::default();
+            let x = patch.tap_model(&model, input)?;
+            for (&r, to) in readers.iter().zip(to.into_iter().flatten()) {
+                let name = format!("{}.direct", model.node(r).name);
+                let out = patch.wire_node(name, cast(to), &[x])?[0];
+                patch.shunt_outside(&model, OutletId::new(r, 0), out)?;
+            }
+            patch.apply(&mut model)?;
+        }
+    }
+    model.into_compact()
 }
 
 fn inference(e: impl std::fmt::Display) -> Error {
