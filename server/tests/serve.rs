@@ -66,6 +66,22 @@ async fn dedicated_style_ignores_the_model_field_and_has_no_rate_limit() {
     assert_eq!(body["metadata"]["model"], "yolo11n-shapes.onnx");
 }
 
+/// A PNG with transparency uploaded to the endpoint: Ultralytics' answer to within its rounding
+/// (the server decodes the stored colour and ignores alpha, as OpenCV does).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn transparent_pngs_answer_like_ultralytics() {
+    let model = fixture("models/yolo11n-shapes.onnx").to_string_lossy().into_owned();
+    let s = start(&["--model", &model]).await;
+    let image = ("alpha.png", fixture_bytes("images/alpha-shapes-520x390.png"), "image/png");
+    let (status, _, body) = post(&s.url, None, form(None, Some(image), &[("conf", "0.1"), ("iou", "0.7")])).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let ours: Response = serde_json::from_value(body).expect("HUB schema");
+    let name = "yolo11n-shapes__alpha-shapes-520x390__s640_c0.1_i0.7";
+    let case = common::cases().into_iter().find(|c| c.case == name).expect("golden case");
+    let e = common::compare(&ours.images[0].results, &common::golden(&case).images[0].results, name).unwrap();
+    assert!(e.boxes <= 0.01 && e.conf <= 1e-5, "{name}: {e}");
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn argument_file_and_model_errors() {
     let s = start(&[]).await;
