@@ -11,7 +11,7 @@ set -uo pipefail
 cd "$(dirname "$0")"
 RUNS=${FUZZ_RUNS:-1000000}
 SAN=${FUZZ_SANITIZER:-none}
-TARGETS=${*:-pylit metadata hub server_keys server_form contours letterbox heads image_decode model_load}
+TARGETS=${*:-pylit metadata hub server_keys server_form contours letterbox heads image_decode png_alpha model_load}
 ./seed.sh > /dev/null
 if [ "${FUZZ_BUILD:-1}" != 0 ]; then cargo +nightly fuzz build -s "$SAN" --release || exit 1; fi
 BIN=${CARGO_TARGET_DIR:-$PWD/target}/x86_64-unknown-linux-gnu/release
@@ -28,6 +28,8 @@ for t in $TARGETS; do
     contours | letterbox | heads) opts+=(-max_len=65536 -timeout=1 -malloc_limit_mb=512) ;;
     # The decoders may allocate up to decode::MAX_ALLOC (1 GiB) for a declared 16384² canvas.
     image_decode) opts+=(-max_len=65536 -timeout=1 -malloc_limit_mb=1100) ;;
+    # png::Limits lets the decoder allocate 8 bytes a pixel of MAX_IMAGE_PIXELS (400 MB).
+    png_alpha) opts+=(-max_len=65536 -timeout=1 -malloc_limit_mb=1100) ;;
     # tract: a plan for a 4096² input may hold tensors up to limits::MAX_TENSOR_ELEMENTS (512 MiB).
     model_load) opts+=(-max_len=65536 -timeout=5 -malloc_limit_mb=1100) ;;
   esac

@@ -5,7 +5,7 @@ set -euo pipefail
 cd "$(dirname "$0")"
 root=..
 c=corpus
-mkdir -p $c/{model_load,pylit,metadata,heads,letterbox,contours,hub,server_form,server_keys,image_decode}
+mkdir -p $c/{model_load,pylit,metadata,heads,letterbox,contours,hub,server_form,server_keys,image_decode,png_alpha}
 
 # model_load: the small fixture models (every bad-* case and the non-YOLO graph). The real
 # exports (2-12 MB) take ~1 s per load: too slow for a fuzz corpus.
@@ -69,6 +69,11 @@ for ext in jpg webp gif tiff bmp png; do
 done
 # A JPEG from the fixtures, cut to its first 4 KiB (headers, tables, first scan bytes).
 head -c 4096 $root/tests/fixtures/images/zidane.jpg > $c/image_decode/zidane-head.jpg
+
+# png_alpha: the generated PNGs above (RGB, grey, RGBA, 16-bit, palette, eXIf) and the first
+# 16 KiB of the transparent fixture (its header and first IDAT bytes).
+cp $c/image_decode/*.png $c/png_alpha/
+head -c 16384 $root/tests/fixtures/images/alpha-shapes-520x390.png > $c/png_alpha/alpha-head.png
 
 # pylit / metadata: the literals of the fixture models' metadata.
 printf '%s' "{0: 'circle', 1: 'square', 2: 'triangle'}" > $c/pylit/names

@@ -63,10 +63,33 @@ pub fn sniff(prefix: &[u8]) -> Sniff {
     }
 }
 
+/// Refuses a `PLTE` chunk that is not 1–256 whole RGB entries: the `png` crate (0.18.1) panics
+/// expanding one (`transform/palette.rs:74`; found by the `png_alpha` fuzz target, and reached by
+/// the `image` crate's PNG decoder too). libpng, hence OpenCV, refuses such a file as well.
+pub fn check_palette(bytes: &[u8]) -> Result<()> {
+    let mut at = SIGNATURE.len();
+    while let Some(header) = bytes.get(at..at + 8) {
+        let len = u32::from_be_bytes([header[0], header[1], header[2], header[3]]) as usize;
+        match &header[4..8] {
+            b"PLTE" if len == 0 || len % 3 != 0 || len > 768 => {
+                return Err(Error::InvalidImage(format!("PNG: a palette of {len} bytes is not 1 to 256 RGB entries")))
+            }
+            b"IDAT" | b"IEND" => return Ok(()),
+            _ => {}
+        }
+        at = match at.checked_add(12).and_then(|a| a.checked_add(len)) {
+            Some(next) => next,
+            None => return Ok(()),
+        };
+    }
+    Ok(())
+}
+
 /// 8-bit RGBA pixels of a PNG file as OpenCV reads its colour (alpha kept in the fourth byte,
 /// which the pipeline ignores). The declared size is checked against the limits before any
 /// pixel is decoded.
 pub fn decode(bytes: &[u8]) -> Result<(u32, u32, Vec<u8>)> {
+    check_palette(bytes)?;
     let bad = |e: png::DecodingError| Error::InvalidImage(format!("PNG: {e}"));
     let limits = png::Limits { bytes: usize::try_from(crate::limits::MAX_IMAGE_PIXELS * 8).unwrap_or(usize::MAX) };
     let mut decoder = png::Decoder::new_with_limits(Cursor::new(bytes), limits);

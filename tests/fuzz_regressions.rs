@@ -51,3 +51,16 @@ fn a_convolution_attribute_tract_overruns_is_an_invalid_model() {
     assert_eq!(err.code(), "invalid_model", "{err}");
     assert!(err.to_string().contains("tract failed on this graph"), "{err}");
 }
+
+/// fuzz target `png_alpha`, input `tests/fixtures/fuzz/png_alpha-png-crate-short-palette.png` (a
+/// 16×16 palette PNG whose `PLTE` chunk has 197 bytes, CRCs valid): the `png` crate 0.18.1
+/// panicked expanding the palette (`transform/palette.rs:74`) — in the browser build a trap that
+/// poisons the module, natively a panic of the CLI and the server's decoder (the `image` crate
+/// uses the same code). Both refuse it first now with `invalid_image`, as libpng does.
+#[test]
+fn a_palette_that_is_not_whole_rgb_entries_is_an_invalid_image() {
+    let bytes = std::fs::read("tests/fixtures/fuzz/png_alpha-png-crate-short-palette.png").unwrap();
+    let err = yolo_wasm::png_alpha::decode(&bytes).unwrap_err();
+    assert_eq!(err.code(), "invalid_image", "{err}");
+    assert!(err.to_string().contains("palette of 197 bytes"), "{err}");
+}

@@ -94,6 +94,13 @@ fn decode_reader(reader: ImageReader<Cursor<&[u8]>>, bytes: &[u8], what: &str) -
             "{what}: not an image in a supported format (PNG, JPEG, WebP, BMP, GIF, TIFF)"
         )));
     };
+    if format == ImageFormat::Png {
+        // A malformed palette panics inside the `png` crate (src/png_alpha.rs).
+        yolo_wasm::png_alpha::check_palette(bytes).map_err(|e| match e {
+            Error::InvalidImage(m) => Error::InvalidImage(format!("{what}: {m}")),
+            other => other,
+        })?;
+    }
     // Reads the header only: the size is known before any pixel is decoded.
     let mut decoder = reader.into_decoder().map_err(|e| image_error(what, &e))?;
     let (w, h) = decoder.dimensions();

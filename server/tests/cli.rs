@@ -112,3 +112,18 @@ fn transparent_png_and_nms_export_equal_ultralytics_to_its_rounding() {
         assert!(e.boxes <= 0.01 && e.conf <= 1e-5, "{case_name}: {e}");
     }
 }
+
+/// A PNG whose palette is not whole RGB entries (tests/fuzz_regressions.rs): the `png` crate
+/// panicked inside the CLI's decoder; now `invalid_image` and a non-zero exit, no panic.
+#[test]
+fn a_malformed_palette_is_an_invalid_image_not_a_panic() {
+    let model = common::fixture("models/yolo11n-shapes.onnx");
+    let image = common::fixture("fuzz/png_alpha-png-crate-short-palette.png");
+    let out = yolo_wasm(&["predict", "--model", model.to_str().unwrap(), "--image", image.to_str().unwrap()]);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{err}");
+    assert!(
+        err.contains("[invalid_image]") && err.contains("palette of 197 bytes") && !err.contains("panicked"),
+        "{err}"
+    );
+}
