@@ -71,7 +71,7 @@ pub fn check_palette(bytes: &[u8]) -> Result<()> {
     while let Some(header) = bytes.get(at..at + 8) {
         let len = u32::from_be_bytes([header[0], header[1], header[2], header[3]]) as usize;
         match &header[4..8] {
-            b"PLTE" if len == 0 || len % 3 != 0 || len > 768 => {
+            b"PLTE" if len == 0 || !len.is_multiple_of(3) || len > 768 => {
                 return Err(Error::InvalidImage(format!("PNG: a palette of {len} bytes is not 1 to 256 RGB entries")))
             }
             b"IDAT" | b"IEND" => return Ok(()),
