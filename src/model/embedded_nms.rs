@@ -82,11 +82,7 @@ pub fn split(model: &InferenceModel, hw: (u32, u32), task: Task, nc: usize) -> R
         return Ok(None);
     }
     let Some(head) = head_output(&typed, &order, hw, task, nc) else { return Ok(None) };
-    let tail =
-        cut(model, &typed, &order, head).map_err(|e| Error::InvalidModel(format!("cannot split the graph: {e:#}")))?;
-    let Some((body, tail)) = tail else { return Ok(None) };
-    // The middle must plan at the probe size (else the model is refused as before).
-    Ok(tail.middle_plan(hw, &body_shapes(&typed, &body_outputs(model, &typed, head)?)?).is_ok().then_some((body, tail)))
+    cut(model, &typed, &order, head, hw).map_err(|e| Error::InvalidModel(format!("cannot split the graph: {e:#}")))
 }
 
 /// The last tensor in evaluation order shaped like a plain export's head output,
@@ -141,20 +137,6 @@ fn crossing(model: &InferenceModel, order: &[usize], inside: &[bool], first: Opt
     out
 }
 
-/// The body's outputs: the head first, then what the tail reads of it.
-fn body_outputs(model: &InferenceModel, typed: &InferenceModel, head: OutletId) -> Result<Vec<OutletId>> {
-    let order = typed.eval_order().map_err(|e| Error::InvalidModel(format!("{e:#}")))?;
-    Ok(crossing(model, &order, &ancestors(model, head), Some(head)))
-}
-
-/// The analysed shapes of `outlets`.
-fn body_shapes(typed: &InferenceModel, outlets: &[OutletId]) -> Result<Vec<Vec<usize>>> {
-    outlets
-        .iter()
-        .map(|&o| shape_of(typed, o).ok_or_else(|| Error::InvalidModel("a network output has no fixed shape".into())))
-        .collect()
-}
-
 /// `model` with the nodes of `drop` removed: the tensors `cut` (made inside `drop`) become
 /// sources, the inputs are `[image, sources…]` (the image only when read), the outputs are
 /// `outputs` (cut tensors among them read from their sources). Returns the model and whether it
@@ -200,14 +182,16 @@ fn graft(
 }
 
 /// The body (what `head` needs; outputs: the tail's inputs) and the tail of `model` (`typed`:
-/// the same graph, analysed for one input size; `order`: its evaluation order). `None` if a
-/// tensor crossing into the tail is not `f32`: the network's outputs travel as `f32`
-/// (`Output`, the WebGPU executor's buffers).
+/// the same graph, analysed for the input size `hw`; `order`: its evaluation order). `None` if a
+/// tensor crossing into the tail is not `f32` (the network's outputs travel as `f32`: `Output`,
+/// the WebGPU executor's buffers), or if the middle cannot be planned at `hw` (the model is then
+/// refused as before).
 fn cut(
     model: &InferenceModel,
     typed: &InferenceModel,
     order: &[usize],
     head: OutletId,
+    hw: (u32, u32),
 ) -> TractResult<Option<(InferenceModel, Tail)>> {
     let in_body = ancestors(model, head);
     let from_body = crossing(model, order, &in_body, Some(head));
@@ -242,7 +226,10 @@ fn cut(
         rest: rest.into_runnable()?,
         rest_reads_input,
     };
-    Ok(Some((body, tail)))
+    let Some(shapes) = from_body.iter().map(|&o| shape_of(typed, o)).collect::<Option<Vec<_>>>() else {
+        return Ok(None);
+    };
+    Ok(tail.middle_plan(hw, &shapes).is_ok().then_some((body, tail)))
 }
 
 impl Tail {
