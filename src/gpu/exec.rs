@@ -11,7 +11,7 @@ use wgpu::util::DeviceExt;
 const COMMON: &str = include_str!("wgsl/common.wgsl");
 
 /// The WGSL module and entry point of a kernel.
-fn source(kernel: Kernel) -> (String, &'static str) {
+pub(super) fn source(kernel: Kernel) -> (String, &'static str) {
     let with_common = |s: &str| format!("{COMMON}\n{s}");
     match kernel {
         Kernel::Gemm => (include_str!("wgsl/gemm.wgsl").to_string(), "main"),
@@ -23,10 +23,10 @@ fn source(kernel: Kernel) -> (String, &'static str) {
         Kernel::ConvDirect => (with_common(include_str!("wgsl/conv_direct.wgsl")), "main"),
         Kernel::Binary => (with_common(include_str!("wgsl/binary.wgsl")), "binary"),
         Kernel::Unary => (with_common(include_str!("wgsl/unary.wgsl")), "unary"),
-        Kernel::Copy => (with_common(include_str!("wgsl/layout.wgsl")), "copy"),
-        Kernel::Softmax => (with_common(include_str!("wgsl/layout.wgsl")), "softmax"),
-        Kernel::Reduce => (with_common(include_str!("wgsl/layout.wgsl")), "reduce"),
-        Kernel::MaxPool => (with_common(include_str!("wgsl/layout.wgsl")), "maxpool"),
+        Kernel::Copy => (with_common(include_str!("wgsl/copy.wgsl")), "copy"),
+        Kernel::Softmax => (with_common(include_str!("wgsl/softmax.wgsl")), "softmax"),
+        Kernel::Reduce => (with_common(include_str!("wgsl/reduce.wgsl")), "reduce"),
+        Kernel::MaxPool => (with_common(include_str!("wgsl/maxpool.wgsl")), "maxpool"),
     }
 }
 
@@ -109,7 +109,7 @@ impl GpuProgram {
         let storage = wgpu::BufferUsages::STORAGE | wgpu::BufferUsages::COPY_DST | wgpu::BufferUsages::COPY_SRC;
         let (pipelines, buffers, staging, bind_groups) = scoped(&gpu, "preparing the model", || {
             let mut pipelines = HashMap::new();
-            let mut used: Vec<Kernel> = program.steps.iter().map(|s| s.kernel).collect();
+            let mut used: Vec<Kernel> = program.steps.iter().map(|s| s.kernel()).collect();
             used.sort();
             used.dedup();
             for kernel in used {
@@ -181,7 +181,7 @@ impl GpuProgram {
                 .map(|step| {
                     let params = device.create_buffer_init(&wgpu::util::BufferInitDescriptor {
                         label: Some("params"),
-                        contents: bytemuck::cast_slice(&step.params),
+                        contents: step.params.bytes(),
                         usage: wgpu::BufferUsages::STORAGE,
                     });
                     let mut entries = vec![wgpu::BindGroupEntry { binding: 0, resource: params.as_entire_binding() }];
@@ -193,7 +193,7 @@ impl GpuProgram {
                     }
                     device.create_bind_group(&wgpu::BindGroupDescriptor {
                         label: Some(&step.label),
-                        layout: &pipelines[&step.kernel].get_bind_group_layout(0),
+                        layout: &pipelines[&step.kernel()].get_bind_group_layout(0),
                         entries: &entries,
                     })
                 })
@@ -236,7 +236,7 @@ impl GpuProgram {
                     timestamp_writes: None,
                 });
                 for (step, group) in self.program.steps.iter().zip(&self.bind_groups) {
-                    pass.set_pipeline(&self.pipelines[&step.kernel]);
+                    pass.set_pipeline(&self.pipelines[&step.kernel()]);
                     pass.set_bind_group(0, group, &[]);
                     let [x, y, z] = step.workgroups;
                     pass.dispatch_workgroups(x, y, z);
@@ -315,7 +315,7 @@ impl GpuProgram {
                         end_of_pass_write_index: Some(2 * i as u32 + 1),
                     }),
                 });
-                pass.set_pipeline(&self.pipelines[&step.kernel]);
+                pass.set_pipeline(&self.pipelines[&step.kernel()]);
                 pass.set_bind_group(0, group, &[]);
                 let [x, y, z] = step.workgroups;
                 pass.dispatch_workgroups(x, y, z);
@@ -337,7 +337,7 @@ impl GpuProgram {
                 .enumerate()
                 .map(|(i, s)| StepTime {
                     label: s.label.clone(),
-                    kernel: s.kernel,
+                    kernel: s.kernel(),
                     ms: ticks[2 * i + 1].saturating_sub(ticks[2 * i]) as f64 * period / 1e6,
                     macs: s.macs,
                 })

@@ -7,9 +7,11 @@
 pub mod device;
 pub mod exec;
 pub mod lower;
+pub mod params;
 pub mod program;
 
 pub use device::{AdapterSummary, Gpu, GpuError};
 pub use exec::{GpuProgram, StepTime};
 pub use lower::{lower, Unsupported};
-pub use program::{Kernel, Program};
+pub use params::Params;
+pub use program::{Kernel, Program, Step};

@@ -2,6 +2,7 @@
 //! tract graph by [`super::lower`] and independent of any device (so it is built and checked
 //! before a GPU is asked for).
 
+pub use super::params::Params;
 use std::sync::Arc;
 use tract_onnx::prelude::Tensor;
 
@@ -53,20 +54,6 @@ impl Kernel {
         }
     }
 
-    /// Number of parameter words the kernel reads (layouts in the WGSL files).
-    pub fn param_words(self) -> usize {
-        match self {
-            Kernel::Gemm | Kernel::GemmWide => 34,
-            Kernel::ConvDirect => 25,
-            Kernel::Binary => 21,
-            Kernel::Unary => 2,
-            Kernel::Copy => 28,
-            Kernel::Softmax => 3,
-            Kernel::Reduce => 4,
-            Kernel::MaxPool => 19,
-        }
-    }
-
     /// Number of tensor bindings after the parameter buffer (inputs, then the output last).
     pub fn tensor_bindings(self) -> usize {
         match self {
@@ -105,10 +92,8 @@ pub struct TensorInfo {
 /// One kernel dispatch.
 #[derive(Debug, Clone)]
 pub struct Step {
-    /// Which kernel.
-    pub kernel: Kernel,
-    /// Its parameter words (layout documented in the kernel's WGSL file).
-    pub params: Vec<u32>,
+    /// The kernel family's typed parameters (which also say which kernel runs: [`Step::kernel`]).
+    pub params: Params,
     /// Bound tensors in binding order: inputs, then the output last.
     pub tensors: Vec<TensorId>,
     /// Workgroups in x, y, z.
@@ -117,6 +102,13 @@ pub struct Step {
     pub label: String,
     /// Multiply-adds done, for GFLOP/s in the benchmark (0 where it is not a product).
     pub macs: u64,
+}
+
+impl Step {
+    /// The kernel this step dispatches.
+    pub fn kernel(&self) -> Kernel {
+        self.params.kernel()
+    }
 }
 
 /// A lowered graph: tensors, steps in execution order, and which tensors are the outputs.
@@ -200,7 +192,8 @@ mod tests {
     use super::*;
 
     fn step(tensors: Vec<TensorId>) -> Step {
-        Step { kernel: Kernel::Unary, params: vec![], tensors, workgroups: [1, 1, 1], label: String::new(), macs: 0 }
+        let params = Params::Unary(Default::default());
+        Step { params, tensors, workgroups: [1, 1, 1], label: String::new(), macs: 0 }
     }
 
     #[test]

@@ -90,40 +90,35 @@ impl<'m> Lowering<'m> {
         let k_len = (cin / conv.group) * kh * kw;
         let macs = (cout * oh * ow * k_len) as u64;
         if conv.group == 1 {
-            let n = oh * ow;
-            let p = [
-                cout,
-                n,
-                k_len,
-                0,
-                k_len,
-                1,
-                0,
-                0,
-                0,
-                0,
-                dst.strides[0],
-                dst.strides[2],
-                usize::from(bias.is_some()),
-                act as usize,
-                1,
-                cin,
-                h,
-                w,
-                kh,
-                kw,
-                sh,
-                sw,
-                ph,
-                pw,
-                dh,
-                dw,
-                ow,
-                src.strides[0],
-                src.strides[1],
-                src.strides[2],
-            ];
-            self.push_gemm(&p, [1, cout, n], vec![wt, x, bias_t, y], &label, macs)?;
+            let p = GemmParams {
+                m: u(cout)?,
+                n: u(oh * ow)?,
+                k: u(k_len)?,
+                a_m: u(k_len)?,
+                a_k: 1,
+                c_m: u(dst.strides[0])?,
+                c_n: u(dst.strides[2])?,
+                bias_mode: if bias.is_some() { GemmParams::BIAS_PER_ROW } else { GemmParams::BIAS_NONE },
+                act: act as u32,
+                im2col: 1,
+                c_in: u(cin)?,
+                h: u(h)?,
+                w: u(w)?,
+                kh: u(kh)?,
+                kw: u(kw)?,
+                stride_h: u(sh)?,
+                stride_w: u(sw)?,
+                pad_h: u(ph)?,
+                pad_w: u(pw)?,
+                dil_h: u(dh)?,
+                dil_w: u(dw)?,
+                ow: u(ow)?,
+                x_c: u(src.strides[0])?,
+                x_h: u(src.strides[1])?,
+                x_w: u(src.strides[2])?,
+                ..GemmParams::default()
+            };
+            self.push_gemm(p, 1, vec![wt, x, bias_t, y], &label, macs)?;
         } else {
             let direct =
                 Direct { stride: [sh, sw], pad: [ph, pw], dil: [dh, dw], group: conv.group, transposed: false };
@@ -166,27 +161,28 @@ impl<'m> Lowering<'m> {
             // Each input pixel paints its own kh × kw tile of the output: one matrix product per
             // kernel tap (ky, kx), C[co, (y, x)] = Σ_ci W[co, ci, ky, kx] · X[ci, (y, x)], written
             // to output pixel (sh·y + ky, sw·x + kx) through the Gemm's scattered-C strides.
-            let p = [
-                cout,
-                h * w,
-                cin,
-                1,
-                cin * kh * kw,
-                kh * kw,
-                0,
-                src.strides[0],
-                src.strides[2],
-                dst.strides[1],
-                dst.strides[0],
-                sw * dst.strides[2],
-                usize::from(bias.is_some()),
-                act as usize,
-            ];
-            // No im2col (words 14..30 zero); the scattered C: taps split by kw, pixels by w.
-            let mut p = p.to_vec();
-            p.resize(30, 0);
-            p.extend([kw, dst.strides[2], w, sh * dst.strides[1]]);
-            return self.push_gemm(&p, [kh * kw, cout, h * w], vec![wt, x, bias_t, y], &label, macs);
+            // No im2col; the scattered C: taps split by kw, pixels by w.
+            let p = GemmParams {
+                m: u(cout)?,
+                n: u(h * w)?,
+                k: u(cin)?,
+                a_batch: 1,
+                a_m: u(cin * kh * kw)?,
+                a_k: u(kh * kw)?,
+                b_k: u(src.strides[0])?,
+                b_n: u(src.strides[2])?,
+                c_batch: u(dst.strides[1])?,
+                c_m: u(dst.strides[0])?,
+                c_n: u(sw * dst.strides[2])?,
+                bias_mode: if bias.is_some() { GemmParams::BIAS_PER_ROW } else { GemmParams::BIAS_NONE },
+                act: act as u32,
+                batch_split: u(kw)?,
+                c_batch_inner: u(dst.strides[2])?,
+                col_split: u(w)?,
+                c_col_outer: u(sh * dst.strides[1])?,
+                ..GemmParams::default()
+            };
+            return self.push_gemm(p, kh * kw, vec![wt, x, bias_t, y], &label, macs);
         }
         let direct = Direct {
             stride: [sh, sw],
@@ -210,8 +206,8 @@ impl<'m> Lowering<'m> {
         }
     }
 
-    /// The `conv_direct.wgsl` step of a grouped or transposed convolution (parameter layout
-    /// there); `tensors` are the image, the weights, the bias and the output.
+    /// The `conv_direct.wgsl` step of a grouped or transposed convolution; `tensors` are the
+    /// image, the weights, the bias and the output.
     #[allow(clippy::too_many_arguments)]
     fn push_direct(
         &mut self,
@@ -226,30 +222,34 @@ impl<'m> Lowering<'m> {
         macs: u64,
     ) -> Lowered<()> {
         let total = dst.c * dst.hw[0] * dst.hw[1];
-        let mut p = vec![
-            total,
-            src.c,
-            src.hw[0],
-            src.hw[1],
-            dst.c,
-            dst.hw[0],
-            dst.hw[1],
-            kh,
-            kw,
-            d.stride[0],
-            d.stride[1],
-            d.pad[0],
-            d.pad[1],
-            d.dil[0],
-            d.dil[1],
-            d.group,
-            usize::from(bias),
-            act as usize,
-            usize::from(d.transposed),
-        ];
-        p.extend(src.strides);
-        p.extend(dst.strides);
-        self.push(Kernel::ConvDirect, words(&p)?, tensors, grid(total), label, macs);
+        let p = ConvDirectParams {
+            count: u(total)?,
+            c_in: u(src.c)?,
+            h: u(src.hw[0])?,
+            w: u(src.hw[1])?,
+            c_out: u(dst.c)?,
+            oh: u(dst.hw[0])?,
+            ow: u(dst.hw[1])?,
+            kh: u(kh)?,
+            kw: u(kw)?,
+            stride_h: u(d.stride[0])?,
+            stride_w: u(d.stride[1])?,
+            pad_h: u(d.pad[0])?,
+            pad_w: u(d.pad[1])?,
+            dil_h: u(d.dil[0])?,
+            dil_w: u(d.dil[1])?,
+            groups: u(d.group)?,
+            has_bias: u32::from(bias),
+            act: act as u32,
+            transposed: u32::from(d.transposed),
+            x_c: u(src.strides[0])?,
+            x_h: u(src.strides[1])?,
+            x_w: u(src.strides[2])?,
+            y_c: u(dst.strides[0])?,
+            y_h: u(dst.strides[1])?,
+            y_w: u(dst.strides[2])?,
+        };
+        self.push(Params::ConvDirect(p), tensors, grid(total), label, macs);
         Ok(())
     }
 
@@ -262,24 +262,28 @@ impl<'m> Lowering<'m> {
         let x = self.input(node, 0)?;
         let (y, _) = self.output(node)?;
         let total = dst.c * oh * ow;
-        let mut p = vec![
-            total,
-            h,
-            w,
-            oh,
-            ow,
-            spec.kernel_shape[0],
-            spec.kernel_shape[1],
-            spec.stride(0),
-            spec.stride(1),
-            pads[0].pad_before,
-            pads[1].pad_before,
-            spec.dilation(0),
-            spec.dilation(1),
-        ];
-        p.extend(src.strides);
-        p.extend(dst.strides);
-        self.push(Kernel::MaxPool, words(&p)?, vec![x, y], grid(total), &node.name, 0);
+        let p = MaxPoolParams {
+            count: u(total)?,
+            h: u(h)?,
+            w: u(w)?,
+            oh: u(oh)?,
+            ow: u(ow)?,
+            kh: u(spec.kernel_shape[0])?,
+            kw: u(spec.kernel_shape[1])?,
+            stride_h: u(spec.stride(0))?,
+            stride_w: u(spec.stride(1))?,
+            pad_h: u(pads[0].pad_before)?,
+            pad_w: u(pads[1].pad_before)?,
+            dil_h: u(spec.dilation(0))?,
+            dil_w: u(spec.dilation(1))?,
+            x_c: u(src.strides[0])?,
+            x_h: u(src.strides[1])?,
+            x_w: u(src.strides[2])?,
+            y_c: u(dst.strides[0])?,
+            y_h: u(dst.strides[1])?,
+            y_w: u(dst.strides[2])?,
+        };
+        self.push(Params::MaxPool(p), vec![x, y], grid(total), &node.name, 0);
         Ok(())
     }
 }

@@ -87,8 +87,13 @@ impl<'m> Lowering<'m> {
         };
         let candidates: Vec<(usize, usize)> = [single(Role::M, m), single(Role::N, n)].into_iter().flatten().collect();
         let (bias, act, last, label) = self.epilogue(node, None, &candidates);
-        // Gemm's bias modes: 1 along m, 2 along n.
-        let bias_mode = bias.map_or(0, |(_, i)| if Some(candidates[i]) == single(Role::M, m) { 1 } else { 2 });
+        let bias_mode = bias.map_or(GemmParams::BIAS_NONE, |(_, i)| {
+            if Some(candidates[i]) == single(Role::M, m) {
+                GemmParams::BIAS_PER_ROW
+            } else {
+                GemmParams::BIAS_PER_COLUMN
+            }
+        });
         let bias = bias.map(|b| b.0);
         let (c, _) = self.output(node)?;
         self.bind_output(last, c);
@@ -102,15 +107,31 @@ impl<'m> Lowering<'m> {
         let (a, b, m, n, ms, ns, bs, ks, bias_mode) = if ms[0] == 1 && ns[1] != 1 {
             let swap = |s: [usize; 3]| [s[1], s[0], s[2]];
             let mode = match bias_mode {
-                1 => 2,
-                2 => 1,
+                GemmParams::BIAS_PER_ROW => GemmParams::BIAS_PER_COLUMN,
+                GemmParams::BIAS_PER_COLUMN => GemmParams::BIAS_PER_ROW,
                 x => x,
             };
             (b, a, n, m, swap(ns), swap(ms), swap(bs), swap(ks), mode)
         } else {
             (a, b, m, n, ms, ns, bs, ks, bias_mode)
         };
-        let p = [m, n, k, bs[0], ms[0], ks[0], bs[1], ks[1], ns[1], bs[2], ms[2], ns[2], bias_mode, act as usize];
-        self.push_gemm(&p, [batch, m, n], vec![a, b, bias_t, c], &label, (batch * m * n * k) as u64)
+        let p = GemmParams {
+            m: u(m)?,
+            n: u(n)?,
+            k: u(k)?,
+            a_batch: u(bs[0])?,
+            a_m: u(ms[0])?,
+            a_k: u(ks[0])?,
+            b_batch: u(bs[1])?,
+            b_k: u(ks[1])?,
+            b_n: u(ns[1])?,
+            c_batch: u(bs[2])?,
+            c_m: u(ms[2])?,
+            c_n: u(ns[2])?,
+            bias_mode,
+            act: act as u32,
+            ..GemmParams::default()
+        };
+        self.push_gemm(p, batch, vec![a, b, bias_t, c], &label, (batch * m * n * k) as u64)
     }
 }

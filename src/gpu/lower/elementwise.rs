@@ -28,11 +28,15 @@ impl<'m> Lowering<'m> {
         };
         let n: usize = shape.iter().product();
         let (shape, st) = collapse(&shape, &[broadcast(&a_shape)?, broadcast(&b_shape)?], None);
-        let mut p = vec![n, shape.len(), code];
-        p.extend(padded(&shape, 1));
-        p.extend(padded(&st[0], 0));
-        p.extend(padded(&st[1], 0));
-        self.push(Kernel::Binary, words(&p)?, vec![a, b, out], grid(n), &node.name, 0);
+        let p = BinaryParams {
+            count: u(n)?,
+            rank: u(shape.len())?,
+            op: code,
+            shape: axes(&shape, 1)?,
+            a_strides: axes(&st[0], 0)?,
+            b_strides: axes(&st[1], 0)?,
+        };
+        self.push(Params::Binary(p), vec![a, b, out], grid(n), &node.name, 0);
         Ok(())
     }
 
@@ -54,7 +58,7 @@ impl<'m> Lowering<'m> {
         let a = self.input(node, 0)?;
         let (out, shape) = self.output(node)?;
         let n: usize = shape.iter().product();
-        self.push(Kernel::Unary, words(&[n, code])?, vec![a, out], grid(n), &node.name, 0);
+        self.push(Params::Unary(UnaryParams { count: u(n)?, op: code }), vec![a, out], grid(n), &node.name, 0);
         Ok(())
     }
 
@@ -76,14 +80,8 @@ impl<'m> Lowering<'m> {
         let (outer, len, inner) = Self::split_around(node, &shape, axes)?;
         let x = self.input(node, 0)?;
         let (y, _) = self.output(node)?;
-        self.push(
-            Kernel::Softmax,
-            words(&[outer * inner, len, inner])?,
-            vec![x, y],
-            grid(outer * inner),
-            &node.name,
-            0,
-        );
+        let p = SoftmaxParams { lanes: u(outer * inner)?, len: u(len)?, inner: u(inner)? };
+        self.push(Params::Softmax(p), vec![x, y], grid(outer * inner), &node.name, 0);
         Ok(())
     }
 
@@ -99,14 +97,8 @@ impl<'m> Lowering<'m> {
         let (outer, len, inner) = Self::split_around(node, &shape, axes)?;
         let x = self.input(node, 0)?;
         let (y, _) = self.output(node)?;
-        self.push(
-            Kernel::Reduce,
-            words(&[outer * inner, len, inner, op])?,
-            vec![x, y],
-            grid(outer * inner),
-            &node.name,
-            0,
-        );
+        let p = ReduceParams { lanes: u(outer * inner)?, len: u(len)?, inner: u(inner)?, op };
+        self.push(Params::Reduce(p), vec![x, y], grid(outer * inner), &node.name, 0);
         Ok(())
     }
 }

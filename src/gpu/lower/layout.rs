@@ -2,8 +2,8 @@
 
 use super::*;
 
-/// A strided copy of a region: see `copy` in `layout.wgsl`.
-struct CopyParams {
+/// A strided copy of a region ([`CopyParams`]), before its contiguous axes are merged.
+struct Region {
     shape: Vec<usize>,
     in_off: usize,
     in_strides: Vec<usize>,
@@ -12,8 +12,8 @@ struct CopyParams {
     divisors: Vec<usize>,
 }
 
-impl CopyParams {
-    fn words(&self) -> Lowered<Vec<u32>> {
+impl Region {
+    fn params(&self) -> Lowered<CopyParams> {
         let n: usize = self.shape.iter().product();
         // Axes with a divisor (upsampling) stay as they are; the others merge where contiguous.
         let (shape, st, div) = if self.divisors.iter().all(|&d| d == 1) {
@@ -23,23 +23,27 @@ impl CopyParams {
         } else {
             (self.shape.clone(), vec![self.in_strides.clone(), self.out_strides.clone()], self.divisors.clone())
         };
-        let mut w = vec![n, shape.len(), self.in_off, self.out_off];
-        w.extend(padded(&shape, 1));
-        w.extend(padded(&st[0], 0));
-        w.extend(padded(&st[1], 0));
-        w.extend(padded(&div, 1));
-        words(&w)
+        Ok(CopyParams {
+            count: u(n)?,
+            rank: u(shape.len())?,
+            in_off: u(self.in_off)?,
+            out_off: u(self.out_off)?,
+            shape: axes(&shape, 1)?,
+            in_strides: axes(&st[0], 0)?,
+            out_strides: axes(&st[1], 0)?,
+            divisors: axes(&div, 1)?,
+        })
     }
 }
 
 impl<'m> Lowering<'m> {
-    fn copy(&mut self, node: &TypedNode, from: TensorId, to: TensorId, params: CopyParams) -> Lowered<()> {
-        let n: usize = params.shape.iter().product();
+    fn copy(&mut self, node: &TypedNode, from: TensorId, to: TensorId, region: Region) -> Lowered<()> {
+        let n: usize = region.shape.iter().product();
         if n == 0 {
             return Ok(());
         }
-        let words = params.words()?;
-        self.push(Kernel::Copy, words, vec![from, to], grid(n), &node.name, 0);
+        let params = region.params()?;
+        self.push(Params::Copy(params), vec![from, to], grid(n), &node.name, 0);
         Ok(())
     }
 
@@ -50,7 +54,7 @@ impl<'m> Lowering<'m> {
         for slot in 0..node.inputs.len() {
             let part = self.shape(node.inputs[slot]).or_else(|e| unsupported(node, e))?;
             let t = self.input(node, slot)?;
-            let params = CopyParams {
+            let region = Region {
                 in_strides: strides_of(&part),
                 in_off: 0,
                 out_off: offset * out_strides[axis],
@@ -59,7 +63,7 @@ impl<'m> Lowering<'m> {
                 shape: part.clone(),
             };
             offset += part[axis];
-            self.copy(node, t, out, params)?;
+            self.copy(node, t, out, region)?;
         }
         Ok(())
     }
@@ -72,7 +76,7 @@ impl<'m> Lowering<'m> {
         if end < start || end > in_shape[axis] {
             return unsupported(node, "a slice out of range");
         }
-        let params = CopyParams {
+        let region = Region {
             in_off: start * in_strides[axis],
             in_strides,
             out_off: 0,
@@ -80,7 +84,7 @@ impl<'m> Lowering<'m> {
             divisors: vec![1; shape.len()],
             shape,
         };
-        self.copy(node, x, y, params)
+        self.copy(node, x, y, region)
     }
 
     /// Every `stride`-th value along an axis from `modulo` (what a strided 1×1 convolution
@@ -95,7 +99,7 @@ impl<'m> Lowering<'m> {
         let mut in_strides = strides_of(&in_shape);
         let in_off = d.modulo * in_strides[d.axis];
         in_strides[d.axis] *= stride;
-        let params = CopyParams {
+        let region = Region {
             in_off,
             in_strides,
             out_off: 0,
@@ -103,7 +107,7 @@ impl<'m> Lowering<'m> {
             divisors: vec![1; shape.len()],
             shape,
         };
-        self.copy(node, x, y, params)
+        self.copy(node, x, y, region)
     }
 
     pub(super) fn upsample(&mut self, node: &'m TypedNode, scales: &[usize]) -> Lowered<()> {
@@ -113,7 +117,7 @@ impl<'m> Lowering<'m> {
         if scales.len() != shape.len() || scales.contains(&0) {
             return unsupported(node, "scales do not match the rank");
         }
-        let params = CopyParams {
+        let region = Region {
             in_strides: strides_of(&in_shape),
             in_off: 0,
             out_off: 0,
@@ -121,18 +125,18 @@ impl<'m> Lowering<'m> {
             divisors: scales.to_vec(),
             shape,
         };
-        self.copy(node, x, y, params)
+        self.copy(node, x, y, region)
     }
 
     pub(super) fn axis_op(&mut self, node: &'m TypedNode, op: &AxisOp) -> Lowered<()> {
         let in_shape = self.shape(node.inputs[0]).or_else(|e| unsupported(node, e))?;
         let x = self.input(node, 0)?;
         let (y, shape) = self.output(node)?;
-        let params = match op {
+        let region = match op {
             // Row-major data is unchanged by adding, removing or regrouping axes.
             AxisOp::Add(_) | AxisOp::Rm(_) | AxisOp::Reshape(..) => {
                 let n = shape.iter().product();
-                CopyParams {
+                Region {
                     shape: vec![n],
                     in_off: 0,
                     in_strides: vec![1],
@@ -147,7 +151,7 @@ impl<'m> Lowering<'m> {
                 let a = perm.remove(*from);
                 perm.insert(*to, a);
                 let in_strides = strides_of(&in_shape);
-                CopyParams {
+                Region {
                     in_strides: perm.iter().map(|&p| in_strides[p]).collect(),
                     in_off: 0,
                     out_off: 0,
@@ -157,6 +161,6 @@ impl<'m> Lowering<'m> {
                 }
             }
         };
-        self.copy(node, x, y, params)
+        self.copy(node, x, y, region)
     }
 }

@@ -13,6 +13,10 @@ mod einsum;
 mod elementwise;
 mod layout;
 
+use super::params::{
+    Act, BinaryParams, ConvDirectParams, CopyParams, GemmParams, MaxPoolParams, Params, ReduceParams, SoftmaxParams,
+    UnaryParams, MAX_RANK,
+};
 use super::program::{grid, Kernel, Program, Step, TensorId, TensorInfo, TensorKind};
 use std::collections::HashMap;
 use tract_onnx::prelude::*;
@@ -26,9 +30,6 @@ use tract_onnx::tract_core::ops::konst::Const;
 use tract_onnx::tract_core::ops::nn::{DataFormat, NearestUpsample, Reduce, Reducer, Softmax, SoftmaxKind};
 use tract_onnx::tract_core::ops::source::TypedSource;
 use tract_onnx::tract_core::ops::Downsample;
-
-/// Highest tensor rank the strided kernels take.
-const MAX_RANK: usize = 6;
 
 /// Why a graph cannot run on the GPU: the node and what about it.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -57,10 +58,21 @@ fn strides_of(shape: &[usize]) -> Vec<usize> {
     s
 }
 
-fn words(v: &[usize]) -> Lowered<Vec<u32>> {
-    v.iter()
-        .map(|&x| u32::try_from(x).map_err(|_| Unsupported(format!("a size or offset of {x} exceeds 32 bits"))))
-        .collect()
+/// A size, stride or offset as a parameter field: sizes past 32 bits do not run on the GPU.
+fn u(x: usize) -> Lowered<u32> {
+    u32::try_from(x).map_err(|_| Unsupported(format!("a size or offset of {x} exceeds 32 bits")))
+}
+
+/// Per-axis values (at most [`MAX_RANK`]) as a parameter array, padded with `fill`.
+fn axes(v: &[usize], fill: usize) -> Lowered<[u32; MAX_RANK]> {
+    if v.len() > MAX_RANK {
+        return Err(Unsupported(format!("a rank-{} tensor (at most {MAX_RANK})", v.len())));
+    }
+    let mut out = [u(fill)?; MAX_RANK];
+    for (o, &x) in out.iter_mut().zip(v) {
+        *o = u(x)?;
+    }
+    Ok(out)
 }
 
 /// Merges adjacent axes that every operand steps through contiguously (outer stride = inner
@@ -94,21 +106,6 @@ fn collapse(shape: &[usize], strides: &[Vec<usize>], divisors: Option<&[usize]>)
         return (vec![1], strides.iter().map(|_| vec![0]).collect());
     }
     (out_shape, out_strides)
-}
-
-/// `v` padded with `fill` to [`MAX_RANK`] entries.
-fn padded(v: &[usize], fill: usize) -> Vec<usize> {
-    let mut v = v.to_vec();
-    v.resize(MAX_RANK, fill);
-    v
-}
-
-/// Activation fused after a product (`activate` in the WGSL).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Act {
-    None = 0,
-    Silu = 1,
-    Sigmoid = 2,
 }
 
 /// The lowering state: tensors so far and the tract outlet each value lives in.
@@ -181,16 +178,15 @@ impl<'m> Lowering<'m> {
         Ok((t, shape))
     }
 
-    /// Every step's parameter and binding counts are what its kernel reads (a short parameter
-    /// buffer would be read out of bounds, which WebGPU clamps silently).
+    /// Every step binds as many tensors as its kernel reads (its parameters are typed: they
+    /// cannot be short).
     fn check_steps(&self) -> Lowered<()> {
         for s in &self.steps {
-            if s.params.len() != s.kernel.param_words() || s.tensors.len() != s.kernel.tensor_bindings() {
+            if s.tensors.len() != s.kernel().tensor_bindings() {
                 return Err(Unsupported(format!(
-                    "internal: step `{}` gives {:?} {} parameters and {} tensors",
+                    "internal: step `{}` gives {:?} {} tensors",
                     s.label,
-                    s.kernel,
-                    s.params.len(),
+                    s.kernel(),
                     s.tensors.len()
                 )));
             }
@@ -198,34 +194,24 @@ impl<'m> Lowering<'m> {
         Ok(())
     }
 
-    fn push(
-        &mut self,
-        kernel: Kernel,
-        params: Vec<u32>,
-        tensors: Vec<TensorId>,
-        workgroups: [u32; 3],
-        label: &str,
-        macs: u64,
-    ) {
-        self.steps.push(Step { kernel, params, tensors, workgroups, label: label.to_string(), macs });
+    fn push(&mut self, params: Params, tensors: Vec<TensorId>, workgroups: [u32; 3], label: &str, macs: u64) {
+        self.steps.push(Step { params, tensors, workgroups, label: label.to_string(), macs });
     }
 
-    /// A `gemm.wgsl` step: `params` in its layout (the words it leaves out are zero: no im2col,
-    /// plain C strides), on the tile `Kernel::gemm_for` picks for `m` rows, one workgroup layer
-    /// per batch.
+    /// A `gemm.wgsl` step on the tile `Kernel::gemm_for` picks for its `m` rows, one workgroup
+    /// layer per batch.
     fn push_gemm(
         &mut self,
-        params: &[usize],
-        [batch, m, n]: [usize; 3],
+        params: GemmParams,
+        batch: usize,
         tensors: Vec<TensorId>,
         label: &str,
         macs: u64,
     ) -> Lowered<()> {
-        let mut p = words(params)?;
-        p.resize(Kernel::Gemm.param_words(), 0);
-        let (kernel, [tm, tn]) = Kernel::gemm_for(m);
+        let (m, n) = (params.m as usize, params.n as usize);
+        let (_, [tm, tn]) = Kernel::gemm_for(m);
         let wg = [n.div_ceil(tn) as u32, m.div_ceil(tm) as u32, batch as u32];
-        self.push(kernel, p, tensors, wg, label, macs);
+        self.push(Params::Gemm(params), tensors, wg, label, macs);
         Ok(())
     }
 

@@ -2,11 +2,37 @@
 // with the bias and activation fused. Images of a batch of one, channels first or last (through
 // strides); weights OIHW: [C_out, C_in / groups, KH, KW].
 //
-// Parameters (u32), src/gpu/lower.rs `ConvParams::words`:
-//  0 total outputs, 1 C_in, 2 H, 3 W, 4 C_out, 5 OH, 6 OW, 7 KH, 8 KW, 9 stride_h, 10 stride_w,
-//  11 pad_h, 12 pad_w, 13 dil_h, 14 dil_w, 15 groups, 16 has bias, 17 act, 18 transposed (0/1),
-//  19..22 input channel / row / column strides, 22..25 output strides.
-@group(0) @binding(0) var<storage, read> p: array<u32>;
+// Parameters: `ConvDirectParams` in src/gpu/params.rs, declared here field for field in the
+// same order (a test in params.rs compares the two).
+struct ConvDirectParams {
+    count: u32,
+    c_in: u32,
+    h: u32,
+    w: u32,
+    c_out: u32,
+    oh: u32,
+    ow: u32,
+    kh: u32,
+    kw: u32,
+    stride_h: u32,
+    stride_w: u32,
+    pad_h: u32,
+    pad_w: u32,
+    dil_h: u32,
+    dil_w: u32,
+    groups: u32,
+    has_bias: u32,
+    act: u32,
+    transposed: u32,
+    x_c: u32,
+    x_h: u32,
+    x_w: u32,
+    y_c: u32,
+    y_h: u32,
+    y_w: u32,
+}
+
+@group(0) @binding(0) var<storage, read> p: ConvDirectParams;
 @group(0) @binding(1) var<storage, read> x: array<f32>;
 @group(0) @binding(2) var<storage, read> w: array<f32>;
 @group(0) @binding(3) var<storage, read> bias: array<f32>;
@@ -16,34 +42,34 @@
 fn main(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>,
         @builtin(local_invocation_id) lid: vec3<u32>) {
     let idx = flat_index(wg, nwg, lid);
-    if (idx >= p[0]) {
+    if (idx >= p.count) {
         return;
     }
     // Every parameter read once (storage reads inside the loops cost on software adapters).
-    let H = i32(p[2]);
-    let W = i32(p[3]);
-    let OH = p[5];
-    let OW = p[6];
-    let KH = p[7];
-    let KW = p[8];
-    let sh = i32(p[9]);
-    let sw = i32(p[10]);
-    let ph = i32(p[11]);
-    let pw = i32(p[12]);
-    let dh = i32(p[13]);
-    let dw = i32(p[14]);
-    let transposed = p[18] == 1u;
-    let x_c = p[19];
-    let x_h = p[20];
-    let x_w = p[21];
+    let H = i32(p.h);
+    let W = i32(p.w);
+    let OH = p.oh;
+    let OW = p.ow;
+    let KH = p.kh;
+    let KW = p.kw;
+    let sh = i32(p.stride_h);
+    let sw = i32(p.stride_w);
+    let ph = i32(p.pad_h);
+    let pw = i32(p.pad_w);
+    let dh = i32(p.dil_h);
+    let dw = i32(p.dil_w);
+    let transposed = p.transposed == 1u;
+    let x_c = p.x_c;
+    let x_h = p.x_h;
+    let x_w = p.x_w;
     let ox = idx % OW;
     let oy = (idx / OW) % OH;
     let oc = idx / (OW * OH);
-    let icg = p[1] / p[15];
-    let ocg = p[4] / p[15];
+    let icg = p.c_in / p.groups;
+    let ocg = p.c_out / p.groups;
     let g = oc / ocg;
     var acc = 0.0;
-    if (p[16] == 1u) {
+    if (p.has_bias == 1u) {
         acc = bias[oc];
     }
     for (var i = 0u; i < icg; i++) {
@@ -82,5 +108,5 @@ fn main(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: vec3
             }
         }
     }
-    y[oc * p[22] + oy * p[23] + ox * p[24]] = activate(acc, p[17]);
+    y[oc * p.y_c + oy * p.y_h + ox * p.y_w] = activate(acc, p.act);
 }

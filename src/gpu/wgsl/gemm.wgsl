@@ -7,16 +7,46 @@
 // batch / m / n / k axes runs here without a transpose. With `im2col` set, B is not a matrix but
 // the convolution patches of an image (an implicit GEMM: no im2col buffer is ever written).
 //
-// Parameters (u32, index: meaning), written by src/gpu/lower.rs `GemmParams::words`:
-//  0 M, 1 N, 2 K, 3 a_b, 4 a_m, 5 a_k, 6 b_b, 7 b_k, 8 b_n, 9 c_b, 10 c_m, 11 c_n,
-//  12 bias (0 none, 1 per m, 2 per n), 13 act (0 none, 1 SiLU, 2 sigmoid), 14 im2col (0/1),
-//  15 C_in, 16 H, 17 W, 18 KH, 19 KW, 20 stride_h, 21 stride_w, 22 pad_h, 23 pad_w,
-//  24 dil_h, 25 dil_w, 26 OW, 27..29 the image's channel / row / column strides (channels first
-//  or last), 30..33 a scattered C (0 = plain strides): 30 the batch split (batch b writes at
-//  (b / split) · c_b + (b % split) · p[31]), 32 the column split (column j writes at
-//  (j / split) · p[33] + (j % split) · c_n). A transposed convolution whose kernel equals its
-//  stride is such a product: one batch per kernel tap, its pixels interleaved in the output.
-@group(0) @binding(0) var<storage, read> p: array<u32>;
+// Parameters: `GemmParams` in src/gpu/params.rs (field meanings there), declared here field for
+// field in the same order (a test in params.rs compares the two).
+struct GemmParams {
+    m: u32,
+    n: u32,
+    k: u32,
+    a_batch: u32,
+    a_m: u32,
+    a_k: u32,
+    b_batch: u32,
+    b_k: u32,
+    b_n: u32,
+    c_batch: u32,
+    c_m: u32,
+    c_n: u32,
+    bias_mode: u32,
+    act: u32,
+    im2col: u32,
+    c_in: u32,
+    h: u32,
+    w: u32,
+    kh: u32,
+    kw: u32,
+    stride_h: u32,
+    stride_w: u32,
+    pad_h: u32,
+    pad_w: u32,
+    dil_h: u32,
+    dil_w: u32,
+    ow: u32,
+    x_c: u32,
+    x_h: u32,
+    x_w: u32,
+    batch_split: u32,
+    c_batch_inner: u32,
+    col_split: u32,
+    c_col_outer: u32,
+}
+
+@group(0) @binding(0) var<storage, read> p: GemmParams;
 @group(0) @binding(1) var<storage, read> a: array<f32>;
 @group(0) @binding(2) var<storage, read> b: array<f32>;
 @group(0) @binding(3) var<storage, read> bias: array<f32>;
@@ -41,15 +71,15 @@ var<workgroup> taps: array<array<vec3<i32>, 16>, 2>;
 
 // The im2col tap of patch row `gk`: (offset, dy, dx); past K its shift fails every bounds test.
 fn tap(gk: u32) -> vec3<i32> {
-    if (gk >= p[2]) {
+    if (gk >= p.k) {
         return vec3<i32>(0, 1 << 28, 0);
     }
-    let khw = p[18] * p[19];
+    let khw = p.kh * p.kw;
     let ic = gk / khw;
     let r = gk % khw;
-    let dy = (r / p[19]) * p[24];
-    let dx = (r % p[19]) * p[25];
-    return vec3<i32>(i32(ic * p[27] + dy * p[28] + dx * p[29]), i32(dy), i32(dx));
+    let dy = (r / p.kw) * p.dil_h;
+    let dx = (r % p.kw) * p.dil_w;
+    return vec3<i32>(i32(ic * p.x_c + dy * p.x_h + dx * p.x_w), i32(dy), i32(dx));
 }
 
 fn activate(v: vec4<f32>, act: u32) -> vec4<f32> {
@@ -64,21 +94,21 @@ fn activate(v: vec4<f32>, act: u32) -> vec4<f32> {
 
 @compute @workgroup_size(WX, WY)
 fn main(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_id) lid: vec3<u32>) {
-    let M = p[0];
-    let N = p[1];
-    let K = p[2];
-    let a_m = p[4];
-    let a_k = p[5];
-    let b_k = p[7];
-    let b_n = p[8];
-    let im2col = p[14] == 1u;
-    let H = i32(p[16]);
-    let W = i32(p[17]);
-    let x_h = p[28];
-    let x_w = p[29];
+    let M = p.m;
+    let N = p.n;
+    let K = p.k;
+    let a_m = p.a_m;
+    let a_k = p.a_k;
+    let b_k = p.b_k;
+    let b_n = p.b_n;
+    let im2col = p.im2col == 1u;
+    let H = i32(p.h);
+    let W = i32(p.w);
+    let x_h = p.x_h;
+    let x_w = p.x_w;
     let batch = wg.z;
-    let a_base = batch * p[3];
-    let b_base = batch * p[6];
+    let a_base = batch * p.a_batch;
+    let b_base = batch * p.b_batch;
     let m0 = wg.y * TM;
     let n0 = wg.x * TN;
     let tid = lid.y * WX + lid.x;
@@ -88,9 +118,9 @@ fn main(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_id) lid:
     let gn_load = n0 + nb;
     var iy0 = 0;
     var ix0 = 0;
-    if (im2col && p[26] > 0u) {
-        iy0 = i32((gn_load / p[26]) * p[20]) - i32(p[22]);
-        ix0 = i32((gn_load % p[26]) * p[21]) - i32(p[23]);
+    if (im2col && p.ow > 0u) {
+        iy0 = i32((gn_load / p.ow) * p.stride_h) - i32(p.pad_h);
+        ix0 = i32((gn_load % p.ow) * p.stride_w) - i32(p.pad_w);
     }
     // Where this invocation's patch pixel (iy0, ix0) starts in B.
     let pix = i32(b_base) + iy0 * i32(x_h) + ix0 * i32(x_w);
@@ -150,18 +180,18 @@ fn main(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_id) lid:
         }
         workgroupBarrier();
     }
-    var c_base = batch * p[9];
-    if (p[30] > 0u) {
-        c_base = (batch / p[30]) * p[9] + (batch % p[30]) * p[31];
+    var c_base = batch * p.c_batch;
+    if (p.batch_split > 0u) {
+        c_base = (batch / p.batch_split) * p.c_batch + (batch % p.batch_split) * p.c_batch_inner;
     }
-    let c_m = p[10];
-    let c_n = p[11];
-    let n_split = p[32];
-    let c_row = p[33];
-    let act = p[13];
+    let c_m = p.c_m;
+    let c_n = p.c_n;
+    let n_split = p.col_split;
+    let c_row = p.c_col_outer;
+    let act = p.act;
     let gn = n0 + lid.x * 4u;
     var bias_n = vec4<f32>(0.0);
-    if (p[12] == 2u) {
+    if (p.bias_mode == 2u) {
         for (var j = 0u; j < 4u; j++) {
             if (gn + j < N) {
                 bias_n[j] = bias[gn + j];
@@ -180,7 +210,7 @@ fn main(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_id) lid:
             case 2u: { v = acc2; }
             default: { v = acc3; }
         }
-        if (p[12] == 1u) {
+        if (p.bias_mode == 1u) {
             v += vec4<f32>(bias[gm]);
         }
         v = activate(v + bias_n, act);

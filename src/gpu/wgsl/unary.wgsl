@@ -1,6 +1,12 @@
-// Unary functions, element-wise: out = f(a). Parameters: 0 n, 1 op (0 SiLU, 1 sigmoid, 2 sin,
-// 3 cos, 4 exp, 5 tanh, 6 neg, 7 abs, 8 sqrt, 9 recip, 10 ln, 11 relu) (src/gpu/lower.rs `unary`).
-@group(0) @binding(0) var<storage, read> p: array<u32>;
+// Unary functions, element-wise: out = f(a). Parameters: `UnaryParams` in src/gpu/params.rs
+// (the op codes there), declared here field for field in the same order (a test in params.rs
+// compares the two).
+struct UnaryParams {
+    count: u32,
+    op: u32,
+}
+
+@group(0) @binding(0) var<storage, read> p: UnaryParams;
 @group(0) @binding(1) var<storage, read> a: array<f32>;
 @group(0) @binding(2) var<storage, read_write> out: array<f32>;
 
@@ -8,12 +14,12 @@
 fn unary(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>,
          @builtin(local_invocation_id) lid: vec3<u32>) {
     let idx = flat_index(wg, nwg, lid);
-    if (idx >= p[0]) {
+    if (idx >= p.count) {
         return;
     }
     let x = a[idx];
     var v: f32;
-    switch p[1] {
+    switch p.op {
         case 0u: { v = x / (1.0 + exp(-x)); }
         case 1u: { v = 1.0 / (1.0 + exp(-x)); }
         case 2u: { v = sin(x); }
