@@ -15,7 +15,7 @@ const OBB_DYNAMIC: &[u8] = include_bytes!("../fixtures/models/yolo11n-obb-shapes
 
 #[wasm_bindgen_test]
 async fn nms_exports_of_every_task_match_ultralytics_on_the_cpu() {
-    let cases = [
+    let cases: [(_, _, JsValue, _, _, _, _); 5] = [
         (
             V8,
             "detect",
@@ -64,7 +64,21 @@ async fn nms_exports_of_every_task_match_ultralytics_on_the_cpu() {
     ];
     for (bytes, task, source, conf, iou, want, what) in cases {
         let model = load(bytes).await.unwrap();
-        check_task(&model, source, options(416, conf, iou), want, task, what).await;
+        let ours = predict(&model, source.clone(), options(416, conf, iou)).await.unwrap();
+        if common::compare(&ours.images[0].results, &want.images[0].results, what).is_err() {
+            // Seen once in WebKit on CI (stop 27: 5 of 51 yolov8n results missing, the other 46
+            // exact) and never again in ~20 local WebKit runs: say whether the same model and
+            // image repeat the difference before failing, for whoever meets it next.
+            let again = predict(&model, source, options(416, conf, iou)).await.unwrap();
+            let same = common::compare(&again.images[0].results, &want.images[0].results, what);
+            console_log!(
+                "{what}: first run {} results; a second run on the same model: {} results, {}",
+                ours.images[0].results.len(),
+                again.images[0].results.len(),
+                if same.is_ok() { "equal to Ultralytics" } else { "still different" }
+            );
+        }
+        check(&ours, &want, task, what);
     }
 }
 
