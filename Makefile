@@ -25,8 +25,14 @@ setup:
 
 ## Every test: native parity and unit tests, browser tests in Chromium, Firefox and WebKit, the npm
 ## package (in the three engines), the demo page end to end (Chromium).
-test: setup
-	$(MAKE) test-native test-web test-pkg test-e2e
+## Each stage is timed (scripts/timed.sh); the table of stage times ends the log. pkg/ is built once,
+## as its own stage (`-o pkg`: test-pkg and test-e2e do not rebuild it).
+TEST_STAGES = test-native test-web-lib $(addprefix test-web-,$(ENGINES)) pkg test-pkg test-e2e
+test:
+	@rm -f target/stage-times.txt
+	@./scripts/timed.sh setup $(MAKE) setup
+	@for stage in $(TEST_STAGES); do ./scripts/timed.sh $$stage $(MAKE) $$([ $$stage = pkg ] || echo -o pkg) $$stage || { cat target/stage-times.txt; exit 1; }; done; \
+	  echo "== stage times"; cat target/stage-times.txt
 
 # tests/gpu.rs runs the WebGPU kernels on Mesa's lavapipe (Vulkan), which wants a runtime dir.
 test-native:

@@ -25,6 +25,7 @@ pub mod model;
 pub mod options;
 pub mod pipeline;
 pub mod png_alpha;
+pub mod program;
 pub mod render;
 pub mod schema;
 pub mod track;

@@ -3,8 +3,9 @@
 //! one command buffer, submits it once and reads back only the outputs.
 
 use super::device::{Gpu, GpuError};
-use super::program::{plan_buffers, Kernel, Program, TensorKind};
+use super::kernel::{workgroups, Kernel};
 use crate::model::Output;
+use crate::program::{plan_buffers, Program, TensorKind};
 use std::collections::HashMap;
 use wgpu::util::DeviceExt;
 
@@ -109,7 +110,7 @@ impl GpuProgram {
         let storage = wgpu::BufferUsages::STORAGE | wgpu::BufferUsages::COPY_DST | wgpu::BufferUsages::COPY_SRC;
         let (pipelines, buffers, staging, bind_groups) = scoped(&gpu, "preparing the model", || {
             let mut pipelines = HashMap::new();
-            let mut used: Vec<Kernel> = program.steps.iter().map(|s| s.kernel()).collect();
+            let mut used: Vec<Kernel> = program.steps.iter().map(|s| Kernel::of(&s.params)).collect();
             used.sort();
             used.dedup();
             for kernel in used {
@@ -193,7 +194,7 @@ impl GpuProgram {
                     }
                     device.create_bind_group(&wgpu::BindGroupDescriptor {
                         label: Some(&step.label),
-                        layout: &pipelines[&step.kernel()].get_bind_group_layout(0),
+                        layout: &pipelines[&Kernel::of(&step.params)].get_bind_group_layout(0),
                         entries: &entries,
                     })
                 })
@@ -236,9 +237,9 @@ impl GpuProgram {
                     timestamp_writes: None,
                 });
                 for (step, group) in self.program.steps.iter().zip(&self.bind_groups) {
-                    pass.set_pipeline(&self.pipelines[&step.kernel()]);
+                    pass.set_pipeline(&self.pipelines[&Kernel::of(&step.params)]);
                     pass.set_bind_group(0, group, &[]);
-                    let [x, y, z] = step.workgroups;
+                    let [x, y, z] = workgroups(&step.params);
                     pass.dispatch_workgroups(x, y, z);
                 }
             }
@@ -315,9 +316,9 @@ impl GpuProgram {
                         end_of_pass_write_index: Some(2 * i as u32 + 1),
                     }),
                 });
-                pass.set_pipeline(&self.pipelines[&step.kernel()]);
+                pass.set_pipeline(&self.pipelines[&Kernel::of(&step.params)]);
                 pass.set_bind_group(0, group, &[]);
-                let [x, y, z] = step.workgroups;
+                let [x, y, z] = workgroups(&step.params);
                 pass.dispatch_workgroups(x, y, z);
             }
             encoder.resolve_query_set(&set, 0..count, &resolve, 0);
@@ -337,7 +338,7 @@ impl GpuProgram {
                 .enumerate()
                 .map(|(i, s)| StepTime {
                     label: s.label.clone(),
-                    kernel: s.kernel(),
+                    kernel: Kernel::of(&s.params),
                     ms: ticks[2 * i + 1].saturating_sub(ticks[2 * i]) as f64 * period / 1e6,
                     macs: s.macs,
                 })

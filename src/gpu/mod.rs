@@ -1,17 +1,15 @@
-//! The WebGPU executor: tract loads, types and declutters the ONNX graph; [`lower`] turns the
-//! decluttered graph into a [`Program`] of our own WGSL kernels; [`GpuProgram`] runs it on a
-//! device (the browser's WebGPU, or Vulkan natively, where the kernel tests run on lavapipe).
-//! Pre- and post-processing (letterbox, decode, NMS, masks) stay on the CPU, unchanged.
-//! DESIGN.md "WebGPU" explains the choices.
+//! The WebGPU executor: tract loads, types and declutters the ONNX graph; `crate::program`
+//! lowers the decluttered graph into a [`Program`] of steps; [`kernel`] maps each step to one of
+//! our WGSL kernels and its workgroups; [`GpuProgram`] runs it on a device (the browser's
+//! WebGPU, or Vulkan natively, where the kernel tests run on lavapipe). Pre- and post-processing
+//! (letterbox, decode, NMS, masks) stay on the CPU, unchanged. DESIGN.md "WebGPU" explains the
+//! choices.
 
 pub mod device;
 pub mod exec;
-pub mod lower;
-pub mod params;
-pub mod program;
+pub mod kernel;
 
+pub use crate::program::{lower, Params, Program, Step, Unsupported};
 pub use device::{AdapterSummary, Gpu, GpuError};
 pub use exec::{GpuProgram, StepTime};
-pub use lower::{lower, Unsupported};
-pub use params::Params;
-pub use program::{Kernel, Program, Step};
+pub use kernel::Kernel;

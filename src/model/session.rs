@@ -297,7 +297,7 @@ impl Session {
     }
 
     /// The graph for an `h × w` input, typed and decluttered but not optimised for the CPU: what
-    /// the WebGPU executor lowers (src/gpu/lower.rs).
+    /// the WebGPU executor lowers (src/program/lower/).
     pub fn decluttered(&self, h: u32, w: u32) -> Result<TypedModel> {
         let fact = InferenceFact::dt_shape(f32::datum_type(), tvec!(1, 3, h as usize, w as usize));
         let what = format!("cannot prepare the graph for a {h}×{w} input");

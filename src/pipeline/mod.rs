@@ -173,14 +173,14 @@ impl YoloModel {
 
     /// The graph for this model's input size, for the WebGPU executor (src/gpu/). Static
     /// exports only: a dynamic export would need one GPU program per input shape.
-    pub fn gpu_program(&self) -> std::result::Result<crate::gpu::Program, crate::gpu::Unsupported> {
+    pub fn gpu_program(&self) -> std::result::Result<crate::program::Program, crate::program::Unsupported> {
         let Some((h, w)) = self.session.fixed_input() else {
-            return Err(crate::gpu::Unsupported(
+            return Err(crate::program::Unsupported(
                 "a dynamic export (WebGPU runs fixed-size exports; export with dynamic=False)".into(),
             ));
         };
-        let graph = self.session.decluttered(h, w).map_err(|e| crate::gpu::Unsupported(e.to_string()))?;
-        crate::gpu::lower(&graph)
+        let graph = self.session.decluttered(h, w).map_err(|e| crate::program::Unsupported(e.to_string()))?;
+        crate::program::lower(&graph)
     }
 
     /// Top-5 classes of a classifier's output.

@@ -1,6 +1,6 @@
 // Broadcasting binary arithmetic over contiguous row-major tensors of rank ≤ 6:
 // out = a ∘ b with numpy broadcasting through per-axis strides (0 on a broadcast axis).
-// Parameters: `BinaryParams` in src/gpu/params.rs, declared here field for field in the same
+// Parameters: `BinaryParams` in src/program/params.rs, declared here field for field in the same
 // order (a test in params.rs compares the two).
 struct BinaryParams {
     count: u32,

@@ -2,7 +2,7 @@
 // with the bias and activation fused. Images of a batch of one, channels first or last (through
 // strides); weights OIHW: [C_out, C_in / groups, KH, KW].
 //
-// Parameters: `ConvDirectParams` in src/gpu/params.rs, declared here field for field in the
+// Parameters: `ConvDirectParams` in src/program/params.rs, declared here field for field in the
 // same order (a test in params.rs compares the two).
 struct ConvDirectParams {
     count: u32,

@@ -1,7 +1,7 @@
 // A strided copy of a region of rank ≤ 6 over contiguous row-major tensors (slice, concat part,
 // transpose, reshape, nearest upsample by integer factors, downsample). For each coordinate of
 // the region: out[out_off + Σ coord·out_stride] = in[in_off + Σ (coord / div)·in_stride].
-// Parameters: `CopyParams` in src/gpu/params.rs, declared here field for field in the same
+// Parameters: `CopyParams` in src/program/params.rs, declared here field for field in the same
 // order (a test in params.rs compares the two).
 struct CopyParams {
     count: u32,

@@ -7,7 +7,7 @@
 // batch / m / n / k axes runs here without a transpose. With `im2col` set, B is not a matrix but
 // the convolution patches of an image (an implicit GEMM: no im2col buffer is ever written).
 //
-// Parameters: `GemmParams` in src/gpu/params.rs (field meanings there), declared here field for
+// Parameters: `GemmParams` in src/program/params.rs (field meanings there), declared here field for
 // field in the same order (a test in params.rs compares the two).
 struct GemmParams {
     m: u32,
@@ -44,6 +44,7 @@ struct GemmParams {
     c_batch_inner: u32,
     col_split: u32,
     c_col_outer: u32,
+    batches: u32,
 }
 
 @group(0) @binding(0) var<storage, read> p: GemmParams;

@@ -1,5 +1,5 @@
 // 2-D max pool over an image of a batch of one, channels first or last (through strides).
-// Parameters: `MaxPoolParams` in src/gpu/params.rs, declared here field for field in the same
+// Parameters: `MaxPoolParams` in src/program/params.rs, declared here field for field in the same
 // order (a test in params.rs compares the two).
 struct MaxPoolParams {
     count: u32,

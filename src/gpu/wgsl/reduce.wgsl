@@ -1,6 +1,6 @@
 // A reduction (sum, mean, max, min, product) over the middle axis of a contiguous
 // [outer, len, inner]; one output per invocation.
-// Parameters: `ReduceParams` in src/gpu/params.rs, declared here field for field in the same
+// Parameters: `ReduceParams` in src/program/params.rs, declared here field for field in the same
 // order (a test in params.rs compares the two).
 struct ReduceParams {
     lanes: u32,

@@ -1,5 +1,5 @@
 // Softmax over the middle axis of a contiguous [outer, len, inner]; one lane per invocation.
-// Parameters: `SoftmaxParams` in src/gpu/params.rs, declared here field for field in the same
+// Parameters: `SoftmaxParams` in src/program/params.rs, declared here field for field in the same
 // order (a test in params.rs compares the two).
 struct SoftmaxParams {
     lanes: u32,

@@ -1,4 +1,4 @@
-// Unary functions, element-wise: out = f(a). Parameters: `UnaryParams` in src/gpu/params.rs
+// Unary functions, element-wise: out = f(a). Parameters: `UnaryParams` in src/program/params.rs
 // (the op codes there), declared here field for field in the same order (a test in params.rs
 // compares the two).
 struct UnaryParams {

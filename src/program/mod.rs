@@ -1,68 +1,16 @@
-//! What the WebGPU executor runs: a list of kernel dispatches over planned buffers, made from a
-//! tract graph by [`super::lower`] and independent of any device (so it is built and checked
-//! before a GPU is asked for).
+//! Our own program of steps: what tract's decluttered graph becomes once [`lower`]ed, run by the
+//! WebGPU executor (`crate::gpu`) and, as issue 23 goes on, by the CPU executor. It names no
+//! device: each step is a kernel family's typed parameters ([`Params`]) over planned tensors, so
+//! a program is built and checked before any device is asked for, and each executor picks its
+//! own tiles and dispatch shapes (the GPU's workgroups live in `gpu::kernel`).
 
-pub use super::params::Params;
+pub mod lower;
+pub mod params;
+
+pub use lower::{lower, Unsupported};
+pub use params::Params;
 use std::sync::Arc;
 use tract_onnx::prelude::Tensor;
-
-/// The WGSL kernels (entry points of the files in `src/gpu/wgsl/`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub enum Kernel {
-    /// Tiled batched matrix product, also the implicit-GEMM convolution (`gemm.wgsl`), 64 × 64
-    /// tiles.
-    Gemm,
-    /// The same with 32 × 128 tiles, for products with at most 32 rows.
-    GemmWide,
-    /// Grouped / depthwise / transposed convolution, one output per invocation.
-    ConvDirect,
-    /// Broadcasting binary arithmetic.
-    Binary,
-    /// Unary functions.
-    Unary,
-    /// Strided copy: slice, concat, transpose, reshape, nearest upsample.
-    Copy,
-    /// Softmax over one axis.
-    Softmax,
-    /// Sum / mean / max / min / product over consecutive axes.
-    Reduce,
-    /// 2-D max pool.
-    MaxPool,
-}
-
-impl Kernel {
-    /// Every kernel, for building all pipelines at once.
-    pub const ALL: [Kernel; 9] = [
-        Kernel::Gemm,
-        Kernel::GemmWide,
-        Kernel::ConvDirect,
-        Kernel::Binary,
-        Kernel::Unary,
-        Kernel::Copy,
-        Kernel::Softmax,
-        Kernel::Reduce,
-        Kernel::MaxPool,
-    ];
-
-    /// The product kernel for `m` rows and its tile (rows, columns): the 32-row tile when the
-    /// 64-row one would be mostly empty.
-    pub fn gemm_for(m: usize) -> (Kernel, [usize; 2]) {
-        if m <= 32 {
-            (Kernel::GemmWide, [32, 128])
-        } else {
-            (Kernel::Gemm, [64, 64])
-        }
-    }
-
-    /// Number of tensor bindings after the parameter buffer (inputs, then the output last).
-    pub fn tensor_bindings(self) -> usize {
-        match self {
-            Kernel::Gemm | Kernel::GemmWide | Kernel::ConvDirect => 4,
-            Kernel::Binary => 3,
-            Kernel::Unary | Kernel::Copy | Kernel::Softmax | Kernel::Reduce | Kernel::MaxPool => 2,
-        }
-    }
-}
 
 /// Index of a tensor in [`Program::tensors`].
 pub type TensorId = usize;
@@ -89,26 +37,17 @@ pub struct TensorInfo {
     pub kind: TensorKind,
 }
 
-/// One kernel dispatch.
+/// One step: a kernel family run over bound tensors.
 #[derive(Debug, Clone)]
 pub struct Step {
-    /// The kernel family's typed parameters (which also say which kernel runs: [`Step::kernel`]).
+    /// The kernel family's typed parameters (the variant says which family runs).
     pub params: Params,
     /// Bound tensors in binding order: inputs, then the output last.
     pub tensors: Vec<TensorId>,
-    /// Workgroups in x, y, z.
-    pub workgroups: [u32; 3],
     /// The tract node this step comes from (and what it fused), for profiles and errors.
     pub label: String,
     /// Multiply-adds done, for GFLOP/s in the benchmark (0 where it is not a product).
     pub macs: u64,
-}
-
-impl Step {
-    /// The kernel this step dispatches.
-    pub fn kernel(&self) -> Kernel {
-        self.params.kernel()
-    }
 }
 
 /// A lowered graph: tensors, steps in execution order, and which tensors are the outputs.
@@ -122,14 +61,6 @@ pub struct Program {
     pub input: (TensorId, Vec<usize>),
     /// The graph outputs, in graph order, with their shapes.
     pub outputs: Vec<(TensorId, Vec<usize>)>,
-}
-
-/// Workgroups for one value per invocation, 256 per workgroup, over a 2-D grid when the count
-/// exceeds WebGPU's 65 535 per dimension (`flat_index` in `common.wgsl`).
-pub fn grid(values: usize) -> [u32; 3] {
-    let groups = values.div_ceil(256).max(1);
-    let x = groups.min(65_535);
-    [x as u32, groups.div_ceil(x) as u32, 1]
 }
 
 /// Tensors that must own a buffer of their own across the whole run (input, outputs,
@@ -193,7 +124,7 @@ mod tests {
 
     fn step(tensors: Vec<TensorId>) -> Step {
         let params = Params::Unary(Default::default());
-        Step { params, tensors, workgroups: [1, 1, 1], label: String::new(), macs: 0 }
+        Step { params, tensors, label: String::new(), macs: 0 }
     }
 
     #[test]
@@ -226,13 +157,5 @@ mod tests {
         let (slots, sizes) = plan_buffers(&program);
         assert_eq!(sizes.len(), 2, "a chain needs two slots: {slots:?}");
         assert_eq!(slots[1], slots[3]);
-    }
-
-    #[test]
-    fn grids_stay_within_the_dimension_limit() {
-        assert_eq!(grid(1), [1, 1, 1]);
-        assert_eq!(grid(256 * 65_535), [65_535, 1, 1]);
-        let [x, y, _] = grid(256 * 65_535 + 1);
-        assert!(x <= 65_535 && x as usize * y as usize * 256 > 256 * 65_535);
     }
 }

@@ -6,7 +6,7 @@
 //! fused element-wise chains over packed panels) that mean nothing on a GPU, while the decluttered
 //! ops (`Conv`, `EinSum`, `MaxPool`, `TypedBinOp`, …) are the op families a GPU kernel wants.
 //! A node we do not cover makes [`lower`] fail with the reason; the caller then runs the whole
-//! model on the CPU (no per-op round trips).
+//! model on tract's plan (no per-op round trips).
 
 mod conv;
 mod einsum;
@@ -17,7 +17,7 @@ use super::params::{
     Act, BinaryParams, ConvDirectParams, CopyParams, GemmParams, MaxPoolParams, Params, ReduceParams, SoftmaxParams,
     UnaryParams, MAX_RANK,
 };
-use super::program::{grid, Kernel, Program, Step, TensorId, TensorInfo, TensorKind};
+use super::{Program, Step, TensorId, TensorInfo, TensorKind};
 use std::collections::HashMap;
 use tract_onnx::prelude::*;
 use tract_onnx::tract_core::ops::array::{Slice, TypedConcat};
@@ -31,7 +31,7 @@ use tract_onnx::tract_core::ops::nn::{DataFormat, NearestUpsample, Reduce, Reduc
 use tract_onnx::tract_core::ops::source::TypedSource;
 use tract_onnx::tract_core::ops::Downsample;
 
-/// Why a graph cannot run on the GPU: the node and what about it.
+/// Why a graph cannot become a [`Program`]: the node and what about it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Unsupported(pub String);
 
@@ -182,11 +182,11 @@ impl<'m> Lowering<'m> {
     /// cannot be short).
     fn check_steps(&self) -> Lowered<()> {
         for s in &self.steps {
-            if s.tensors.len() != s.kernel().tensor_bindings() {
+            if s.tensors.len() != s.params.tensor_count() {
                 return Err(Unsupported(format!(
-                    "internal: step `{}` gives {:?} {} tensors",
+                    "internal: step `{}` gives {} {} tensors",
                     s.label,
-                    s.kernel(),
+                    s.params.family(),
                     s.tensors.len()
                 )));
             }
@@ -194,12 +194,11 @@ impl<'m> Lowering<'m> {
         Ok(())
     }
 
-    fn push(&mut self, params: Params, tensors: Vec<TensorId>, workgroups: [u32; 3], label: &str, macs: u64) {
-        self.steps.push(Step { params, tensors, workgroups, label: label.to_string(), macs });
+    fn push(&mut self, params: Params, tensors: Vec<TensorId>, label: &str, macs: u64) {
+        self.steps.push(Step { params, tensors, label: label.to_string(), macs });
     }
 
-    /// A `gemm.wgsl` step on the tile `Kernel::gemm_for` picks for its `m` rows, one workgroup
-    /// layer per batch.
+    /// A batched product step.
     fn push_gemm(
         &mut self,
         params: GemmParams,
@@ -208,10 +207,8 @@ impl<'m> Lowering<'m> {
         label: &str,
         macs: u64,
     ) -> Lowered<()> {
-        let (m, n) = (params.m as usize, params.n as usize);
-        let (_, [tm, tn]) = Kernel::gemm_for(m);
-        let wg = [n.div_ceil(tn) as u32, m.div_ceil(tm) as u32, batch as u32];
-        self.push(Params::Gemm(params), tensors, wg, label, macs);
+        let params = GemmParams { batches: u(batch)?, ..params };
+        self.push(Params::Gemm(params), tensors, label, macs);
         Ok(())
     }
 

@@ -2,13 +2,12 @@
 //! as is ([`Params::bytes`]) and declared field for field, in the same order, as a WGSL
 //! `struct` by the kernel that reads it (`var<storage, read> p: GemmParams;` in `gemm.wgsl`, and
 //! so on). Every field is a `u32` or an array of them, so the byte layouts agree (4-byte fields,
-//! 4-byte array stride in a storage buffer, no padding); the test at the end of this file checks
-//! each WGSL declaration against its struct, name by name.
+//! 4-byte array stride in a storage buffer, no padding); a test in `gpu::kernel` checks each WGSL
+//! declaration against its struct, name by name. The CPU executor reads the same structs.
 //!
 //! Sizes, strides and offsets are counted in `f32` values. Per-axis arrays hold [`MAX_RANK`]
 //! entries; only the first `rank` are read.
 
-use super::program::Kernel;
 use bytemuck::{Pod, Zeroable};
 
 /// Highest tensor rank the strided kernels (binary, copy) take.
@@ -33,7 +32,7 @@ macro_rules! params {
 }
 
 params! {
-    /// `gemm.wgsl` (kernels [`Kernel::Gemm`] and [`Kernel::GemmWide`]): the batched product
+    /// `gemm.wgsl` (both of its tiles): the batched product
     /// `C[b, m, n] = act(Σ_k A[b, m, k] · B[b, k, n] + bias)`, A, B and C read and written
     /// through strides. With `im2col` set, B is the convolution patches of an image (an implicit
     /// GEMM: row `k` of B is input channel `k / (kh·kw)` at tap `k % (kh·kw)`, column `n` is
@@ -112,6 +111,8 @@ params! {
         col_split: u32,
         /// See `col_split`.
         c_col_outer: u32,
+        /// Batches (the GPU runs one workgroup layer per batch).
+        batches: u32,
     }
 }
 
@@ -345,22 +346,31 @@ pub enum Params {
 }
 
 impl Params {
-    /// The kernel that reads these parameters. A product takes the 32-row tile when the 64-row
-    /// one would be mostly empty ([`Kernel::gemm_for`]).
-    pub fn kernel(&self) -> Kernel {
+    /// Tensors a step of this family binds: its inputs, then the output last (a bias-less
+    /// product binds a one-value stand-in for the bias).
+    pub fn tensor_count(&self) -> usize {
         match self {
-            Params::Gemm(p) => Kernel::gemm_for(p.m as usize).0,
-            Params::ConvDirect(_) => Kernel::ConvDirect,
-            Params::Binary(_) => Kernel::Binary,
-            Params::Unary(_) => Kernel::Unary,
-            Params::Copy(_) => Kernel::Copy,
-            Params::Softmax(_) => Kernel::Softmax,
-            Params::Reduce(_) => Kernel::Reduce,
-            Params::MaxPool(_) => Kernel::MaxPool,
+            Params::Gemm(_) | Params::ConvDirect(_) => 4,
+            Params::Binary(_) => 3,
+            Params::Unary(_) | Params::Copy(_) | Params::Softmax(_) | Params::Reduce(_) | Params::MaxPool(_) => 2,
         }
     }
 
-    /// The bytes uploaded as the kernel's parameter buffer (binding 0).
+    /// The family's name, for errors and profiles.
+    pub fn family(&self) -> &'static str {
+        match self {
+            Params::Gemm(_) => "gemm",
+            Params::ConvDirect(_) => "conv_direct",
+            Params::Binary(_) => "binary",
+            Params::Unary(_) => "unary",
+            Params::Copy(_) => "copy",
+            Params::Softmax(_) => "softmax",
+            Params::Reduce(_) => "reduce",
+            Params::MaxPool(_) => "maxpool",
+        }
+    }
+
+    /// The parameters as the bytes a kernel reads (the struct's `#[repr(C)]` layout).
     pub fn bytes(&self) -> &[u8] {
         match self {
             Params::Gemm(p) => bytemuck::bytes_of(p),
@@ -372,131 +382,5 @@ impl Params {
             Params::Reduce(p) => bytemuck::bytes_of(p),
             Params::MaxPool(p) => bytemuck::bytes_of(p),
         }
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    /// A struct's field names and sizes (`FIELDS`).
-    type Fields = &'static [(&'static str, usize)];
-
-    /// A line's fields: split at commas outside `<…>` (`a: u32, b: array<u32, 6>,`).
-    fn split_fields(line: &str) -> Vec<&str> {
-        let (mut depth, mut start, mut out) = (0i32, 0, Vec::new());
-        for (i, c) in line.char_indices() {
-            match c {
-                '<' => depth += 1,
-                '>' => depth -= 1,
-                ',' if depth == 0 => {
-                    out.push(line[start..i].trim());
-                    start = i + 1;
-                }
-                _ => {}
-            }
-        }
-        out.push(line[start..].trim());
-        out.into_iter().filter(|f| !f.is_empty()).collect()
-    }
-
-    /// The fields of WGSL `struct name { … }` in `source`: each name and its size in bytes
-    /// (`u32` 4, `array<u32, N>` 4·N; anything else fails).
-    fn wgsl_fields(source: &str, name: &str) -> Vec<(String, usize)> {
-        let start = source.find(&format!("struct {name} {{")).unwrap_or_else(|| panic!("no `struct {name}`"));
-        let body = &source[start..];
-        let body = &body[body.find('{').unwrap() + 1..body.find('}').unwrap_or_else(|| panic!("`{name}` not closed"))];
-        body.lines()
-            .map(|l| l.split("//").next().unwrap_or("").trim())
-            .filter(|l| !l.is_empty())
-            .flat_map(split_fields)
-            .map(|field| {
-                let (n, ty) = field.split_once(':').unwrap_or_else(|| panic!("`{name}`: field `{field}`"));
-                let ty = ty.replace(' ', "");
-                let size = match ty.as_str() {
-                    "u32" => 4,
-                    t => {
-                        let len = t
-                            .strip_prefix("array<u32,")
-                            .and_then(|t| t.strip_suffix('>'))
-                            .and_then(|t| t.trim_end_matches('u').parse::<usize>().ok())
-                            .unwrap_or_else(|| panic!("`{name}.{n}`: type `{t}` (only u32 and array<u32, N>)"));
-                        4 * len
-                    }
-                };
-                (n.trim().to_string(), size)
-            })
-            .collect()
-    }
-
-    /// One value of every variant (the match is exhaustive: a new family must be added here),
-    /// with its struct's name and fields.
-    fn every_variant() -> Vec<(Params, &'static str, Fields)> {
-        let all = [
-            Params::Gemm(GemmParams { m: 1, ..Default::default() }),
-            Params::Gemm(GemmParams { m: 100, ..Default::default() }),
-            Params::ConvDirect(Default::default()),
-            Params::Binary(Default::default()),
-            Params::Unary(Default::default()),
-            Params::Copy(Default::default()),
-            Params::Softmax(Default::default()),
-            Params::Reduce(Default::default()),
-            Params::MaxPool(Default::default()),
-        ];
-        all.into_iter()
-            .map(|p| {
-                let (name, fields) = match p {
-                    Params::Gemm(_) => ("GemmParams", GemmParams::FIELDS),
-                    Params::ConvDirect(_) => ("ConvDirectParams", ConvDirectParams::FIELDS),
-                    Params::Binary(_) => ("BinaryParams", BinaryParams::FIELDS),
-                    Params::Unary(_) => ("UnaryParams", UnaryParams::FIELDS),
-                    Params::Copy(_) => ("CopyParams", CopyParams::FIELDS),
-                    Params::Softmax(_) => ("SoftmaxParams", SoftmaxParams::FIELDS),
-                    Params::Reduce(_) => ("ReduceParams", ReduceParams::FIELDS),
-                    Params::MaxPool(_) => ("MaxPoolParams", MaxPoolParams::FIELDS),
-                };
-                (p, name, fields)
-            })
-            .collect()
-    }
-
-    #[test]
-    fn every_kernel_declares_its_parameter_struct_field_for_field() {
-        let mut kernels = Vec::new();
-        for (params, name, fields) in every_variant() {
-            let kernel = params.kernel();
-            kernels.push(kernel);
-            let (source, _) = super::super::exec::source(kernel);
-            assert!(
-                source.contains(&format!("@group(0) @binding(0) var<storage, read> p: {name};")),
-                "{kernel:?} does not bind its parameters as `p: {name}`"
-            );
-            let wgsl = wgsl_fields(&source, name);
-            let rust: Vec<(String, usize)> = fields.iter().map(|&(n, s)| (n.to_string(), s)).collect();
-            assert_eq!(wgsl, rust, "{kernel:?}: the WGSL `{name}` and the Rust struct differ");
-            let size: usize = fields.iter().map(|f| f.1).sum();
-            assert_eq!(params.bytes().len(), size, "{name} has padding");
-            // Storage bindings are multiples of 4 bytes, and the layouts have no padding.
-            assert_eq!(size % 4, 0);
-            assert!(!source.contains("p["), "{kernel:?} still reads positional parameters");
-        }
-        kernels.sort();
-        assert_eq!(kernels, Kernel::ALL.to_vec(), "every kernel has a parameter struct");
-    }
-
-    #[test]
-    fn the_layout_test_catches_a_changed_struct() {
-        let source = "struct GemmParams {\n    m: u32,\n    shape: array<u32, 6>,\n}\n";
-        assert_eq!(wgsl_fields(source, "GemmParams"), vec![("m".into(), 4), ("shape".into(), 24)]);
-        assert_ne!(wgsl_fields(source, "GemmParams").len(), GemmParams::FIELDS.len());
-    }
-
-    #[test]
-    fn the_product_tile_follows_the_rows() {
-        let gemm = |m| Params::Gemm(GemmParams { m, ..Default::default() }).kernel();
-        assert_eq!(gemm(32), Kernel::GemmWide);
-        assert_eq!(gemm(33), Kernel::Gemm);
-        let p = Params::Unary(UnaryParams { count: 7, op: 11 });
-        assert_eq!(p.bytes(), [7u32.to_le_bytes(), 11u32.to_le_bytes()].concat());
     }
 }

@@ -36,7 +36,7 @@ impl<'m> Lowering<'m> {
             a_strides: axes(&st[0], 0)?,
             b_strides: axes(&st[1], 0)?,
         };
-        self.push(Params::Binary(p), vec![a, b, out], grid(n), &node.name, 0);
+        self.push(Params::Binary(p), vec![a, b, out], &node.name, 0);
         Ok(())
     }
 
@@ -58,7 +58,7 @@ impl<'m> Lowering<'m> {
         let a = self.input(node, 0)?;
         let (out, shape) = self.output(node)?;
         let n: usize = shape.iter().product();
-        self.push(Params::Unary(UnaryParams { count: u(n)?, op: code }), vec![a, out], grid(n), &node.name, 0);
+        self.push(Params::Unary(UnaryParams { count: u(n)?, op: code }), vec![a, out], &node.name, 0);
         Ok(())
     }
 
@@ -81,7 +81,7 @@ impl<'m> Lowering<'m> {
         let x = self.input(node, 0)?;
         let (y, _) = self.output(node)?;
         let p = SoftmaxParams { lanes: u(outer * inner)?, len: u(len)?, inner: u(inner)? };
-        self.push(Params::Softmax(p), vec![x, y], grid(outer * inner), &node.name, 0);
+        self.push(Params::Softmax(p), vec![x, y], &node.name, 0);
         Ok(())
     }
 
@@ -98,7 +98,7 @@ impl<'m> Lowering<'m> {
         let x = self.input(node, 0)?;
         let (y, _) = self.output(node)?;
         let p = ReduceParams { lanes: u(outer * inner)?, len: u(len)?, inner: u(inner)?, op };
-        self.push(Params::Reduce(p), vec![x, y], grid(outer * inner), &node.name, 0);
+        self.push(Params::Reduce(p), vec![x, y], &node.name, 0);
         Ok(())
     }
 }

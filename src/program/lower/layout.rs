@@ -43,7 +43,7 @@ impl<'m> Lowering<'m> {
             return Ok(());
         }
         let params = region.params()?;
-        self.push(Params::Copy(params), vec![from, to], grid(n), &node.name, 0);
+        self.push(Params::Copy(params), vec![from, to], &node.name, 0);
         Ok(())
     }
 

@@ -249,7 +249,7 @@ impl<'m> Lowering<'m> {
             y_h: u(dst.strides[1])?,
             y_w: u(dst.strides[2])?,
         };
-        self.push(Params::ConvDirect(p), tensors, grid(total), label, macs);
+        self.push(Params::ConvDirect(p), tensors, label, macs);
         Ok(())
     }
 
@@ -283,7 +283,7 @@ impl<'m> Lowering<'m> {
             y_h: u(dst.strides[1])?,
             y_w: u(dst.strides[2])?,
         };
-        self.push(Params::MaxPool(p), vec![x, y], grid(total), &node.name, 0);
+        self.push(Params::MaxPool(p), vec![x, y], &node.name, 0);
         Ok(())
     }
 }
