@@ -34,7 +34,7 @@ test:
 	@for stage in $(TEST_STAGES); do ./scripts/timed.sh $$stage $(MAKE) $$([ $$stage = pkg ] || echo -o pkg) $$stage || { cat target/stage-times.txt; exit 1; }; done; \
 	  echo "== stage times"; cat target/stage-times.txt
 
-# tests/gpu.rs runs the WebGPU kernels on Mesa's lavapipe (Vulkan), which wants a runtime dir.
+# tests/program.rs runs the WebGPU kernels on Mesa's lavapipe (Vulkan), which wants a runtime dir.
 test-native:
 	XDG_RUNTIME_DIR=$${XDG_RUNTIME_DIR:-/tmp} cargo test --release --workspace
 

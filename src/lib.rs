@@ -17,6 +17,7 @@
 #![warn(missing_docs)]
 
 pub mod codes;
+pub mod cpu;
 pub mod error;
 pub mod gpu;
 pub mod hub;

@@ -2,6 +2,9 @@
 //! are the same in the same order — classes equal, boxes / OBB corners / keypoints within 1 px,
 //! confidences and keypoint visibilities within 1e-3, segment polygons with area IoU ≥ 0.9.
 //!
+//! Every case runs on tract's plan (the default CPU engine), and once more on our own CPU program
+//! (`every_golden_case_matches_on_the_cpu_program`).
+//!
 //! `YOLO_WASM_TEST_THREADS=N` runs every case on an `N`-thread pool (default 1; `tests/threads.rs`
 //! checks 2 threads on a subset in every `make test-native`).
 #![cfg(not(target_arch = "wasm32"))]
@@ -10,6 +13,7 @@ mod common;
 
 use common::{Case, Errors};
 use std::collections::HashMap;
+use yolo_wasm::model::CpuEngine;
 use yolo_wasm::{Pixels, PredictOptions, Threads, YoloModel};
 
 /// The inference threads of the run (`YOLO_WASM_TEST_THREADS`, default 1).
@@ -18,8 +22,13 @@ fn threads() -> Threads {
     Threads::new(n).expect("threads")
 }
 
-/// Runs every golden case `pick` selects; panics listing the cases that differ.
+/// Runs every golden case `pick` selects on tract's plan; panics listing the cases that differ.
 fn check(label: &str, min_cases: usize, pick: impl Fn(&Case) -> bool) -> Errors {
+    check_on(CpuEngine::Tract, label, min_cases, pick)
+}
+
+/// Runs every golden case `pick` selects on `engine`; panics listing the cases that differ.
+fn check_on(engine: CpuEngine, label: &str, min_cases: usize, pick: impl Fn(&Case) -> bool) -> Errors {
     let cases: Vec<Case> = common::cases().into_iter().filter(|c| pick(c)).collect();
     assert!(cases.len() >= min_cases, "{label}: expected ≥ {min_cases} golden cases, found {}", cases.len());
     let mut models: HashMap<String, YoloModel> = HashMap::new();
@@ -29,12 +38,16 @@ fn check(label: &str, min_cases: usize, pick: impl Fn(&Case) -> bool) -> Errors 
     for case in &cases {
         let model = models.entry(case.model.clone()).or_insert_with(|| {
             let bytes = std::fs::read(common::fixture(&format!("models/{}", case.model))).unwrap();
-            YoloModel::load(&bytes, case.model.clone()).unwrap().with_threads(threads.clone())
+            let model = YoloModel::load(&bytes, case.model.clone()).unwrap().with_threads(threads.clone());
+            model.with_cpu_engine(engine)
         });
         let img = common::oracle_pixels(&case.image);
         let px = Pixels::new(img.width(), img.height(), 3, img.as_raw()).unwrap();
         let opts = PredictOptions::from_raw(Some(case.imgsz as f64), Some(case.conf), Some(case.iou)).unwrap();
         let ours = model.predict(&px, &opts).unwrap_or_else(|e| panic!("{}: {e}", case.case));
+        if let Some(why) = model.cpu_engine_fallback() {
+            panic!("{}: the {} engine fell back to tract's plan: {why}", case.case, engine.name());
+        }
         let golden = common::golden(case);
         assert_eq!(ours.shape, golden.images[0].shape, "{}: shape", case.case);
         match common::compare(&ours.results, &golden.images[0].results, &case.case) {
@@ -42,7 +55,8 @@ fn check(label: &str, min_cases: usize, pick: impl Fn(&Case) -> bool) -> Errors 
             Err(msg) => failures.push(msg),
         }
     }
-    println!("parity {label}: {} cases at {} thread(s), {worst}", cases.len(), threads.count());
+    let (n, t) = (cases.len(), threads.count());
+    println!("parity {label}: {n} cases on {} at {t} thread(s), {worst}", engine.name());
     assert!(failures.is_empty(), "{} of {} cases differ:\n{}", failures.len(), cases.len(), failures.join("\n"));
     worst
 }
@@ -76,6 +90,14 @@ fn obb_matches_ultralytics() {
 #[test]
 fn classify_matches_ultralytics() {
     check("classify", 6, |c| c.task == "classify");
+}
+
+#[test]
+fn every_golden_case_matches_on_the_cpu_program() {
+    // Every task, YOLOv8 / YOLO11 / YOLO26, static and dynamic exports, `nms=True`: all of them
+    // on our own program (the reference kernels today), under the same tolerances.
+    let e = check_on(CpuEngine::Program, "every case", 200, |_| true);
+    assert!(e.polygons >= 50 && e.results >= 500, "too few results compared ({e})");
 }
 
 #[test]

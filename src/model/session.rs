@@ -4,6 +4,7 @@
 //! (`dynamic=True`) get one plan per letterboxed input shape, built on first use with fully
 //! concrete shapes (tract optimises much better that way) and kept in a small cache.
 
+use super::engine::{Compiled, CpuEngine};
 use super::metadata::ModelInfo;
 use crate::error::{Error, Result};
 use crate::limits::{MAX_MODEL_INPUT as MAX_IMGSZ, MAX_TENSOR_ELEMENTS};
@@ -33,8 +34,13 @@ pub struct Session {
     model: InferenceModel,
     /// An `nms=True` export's embedded post-processing (src/model/embedded_nms.rs).
     tail: Option<super::embedded_nms::Tail>,
-    plans: Mutex<Vec<((u32, u32), Plan)>>,
+    /// Per input size, the network ready to run, most recently used last.
+    plans: Mutex<Vec<((u32, u32), Compiled)>>,
     fixed_input: Option<(u32, u32)>,
+    /// The CPU executor asked for (`engine.rs`).
+    engine: CpuEngine,
+    /// Why the last network made ready on [`CpuEngine::Program`] runs on tract's plan instead.
+    fallback: Mutex<Option<String>>,
     /// Native: the threads inference may use (default: the calling thread only).
     #[cfg(not(target_arch = "wasm32"))]
     threads: super::threads::Threads,
@@ -242,11 +248,13 @@ impl Session {
             tail,
             plans: Mutex::new(Vec::new()),
             fixed_input: fixed,
+            engine: CpuEngine::default(),
+            fallback: Mutex::new(None),
             #[cfg(not(target_arch = "wasm32"))]
             threads: super::threads::Threads::default(),
         };
         if let Some((h, w)) = fixed {
-            session.plan(h, w)?;
+            session.compiled(h, w)?;
         }
         Ok((info, session))
     }
@@ -263,8 +271,30 @@ impl Session {
         &self.threads
     }
 
-    /// The runnable plan for an input of `h × w`, compiled on first use.
-    fn plan(&self, h: u32, w: u32) -> Result<Plan> {
+    /// Runs later inferences on `engine` (networks already made ready are made again).
+    pub fn set_engine(&mut self, engine: CpuEngine) {
+        self.engine = engine;
+        self.plans.lock().unwrap_or_else(|e| e.into_inner()).clear();
+        *self.fallback.lock().unwrap_or_else(|e| e.into_inner()) = None;
+        if let Some((h, w)) = self.fixed_input {
+            // A static export is made ready at once, as at load; a failure shows on first run.
+            let _ = self.compiled(h, w);
+        }
+    }
+
+    /// The CPU executor asked for.
+    pub fn engine(&self) -> CpuEngine {
+        self.engine
+    }
+
+    /// With [`CpuEngine::Program`]: why the network made ready last runs on tract's plan
+    /// instead (the node and what about it), `None` when the program runs it.
+    pub fn engine_fallback(&self) -> Option<String> {
+        self.fallback.lock().unwrap_or_else(|e| e.into_inner()).clone()
+    }
+
+    /// The network for an input of `h × w` on the chosen executor, made ready on first use.
+    fn compiled(&self, h: u32, w: u32) -> Result<Compiled> {
         if let Some((fh, fw)) = self.fixed_input {
             if (fh, fw) != (h, w) {
                 return Err(Error::Inference(format!("this model takes {fh}×{fw} inputs, got {h}×{w}")));
@@ -273,10 +303,39 @@ impl Session {
         let mut plans = self.plans.lock().unwrap_or_else(|e| e.into_inner());
         if let Some(i) = plans.iter().position(|(k, _)| *k == (h, w)) {
             let entry = plans.remove(i);
-            let plan = entry.1.clone();
+            let compiled = entry.1.clone();
             plans.push(entry);
-            return Ok(plan);
+            return Ok(compiled);
         }
+        let compiled = match self.engine {
+            CpuEngine::Tract => Compiled::Tract(self.plan(h, w)?),
+            CpuEngine::Program => match self.program(h, w) {
+                Ok(program) => {
+                    *self.fallback.lock().unwrap_or_else(|e| e.into_inner()) = None;
+                    Compiled::Program(Arc::new(Mutex::new(program)))
+                }
+                Err(why) => {
+                    *self.fallback.lock().unwrap_or_else(|e| e.into_inner()) = Some(why);
+                    Compiled::Tract(self.plan(h, w)?)
+                }
+            },
+        };
+        if plans.len() >= PLAN_CACHE {
+            plans.remove(0);
+        }
+        plans.push(((h, w), compiled.clone()));
+        Ok(compiled)
+    }
+
+    /// Our own program for an `h × w` input on the CPU executor, or why not.
+    fn program(&self, h: u32, w: u32) -> std::result::Result<crate::cpu::CpuProgram, String> {
+        let graph = self.decluttered(h, w).map_err(|e| e.to_string())?;
+        let program = crate::program::lower(&graph).map_err(|e| e.to_string())?;
+        crate::cpu::CpuProgram::new(program).map_err(|e| e.to_string())
+    }
+
+    /// tract's runnable plan for an input of `h × w`.
+    fn plan(&self, h: u32, w: u32) -> Result<Plan> {
         let fact = InferenceFact::dt_shape(f32::datum_type(), tvec!(1, 3, h as usize, w as usize));
         let what = format!("cannot prepare the graph for a {h}×{w} input");
         let plan = tract_guarded(&what, || {
@@ -289,10 +348,6 @@ impl Session {
                 .map_err(|e| invalid(format!("{what}: {e:#}")))
         })?;
         check_tensor_sizes(plan.model(), h, w)?;
-        if plans.len() >= PLAN_CACHE {
-            plans.remove(0);
-        }
-        plans.push(((h, w), plan.clone()));
         Ok(plan)
     }
 
@@ -342,7 +397,10 @@ impl Session {
     /// Runs the network on a `[1, 3, h, w]` tensor and returns its outputs in graph order (for
     /// an `nms=True` export: the head's, before its embedded NMS; see [`Self::complete`]).
     pub fn run(&self, h: u32, w: u32, input: Vec<f32>) -> Result<Vec<Output>> {
-        let plan = self.plan(h, w)?;
+        let plan = match self.compiled(h, w)? {
+            Compiled::Tract(plan) => plan,
+            Compiled::Program(program) => return program.lock().unwrap_or_else(|e| e.into_inner()).run(&input),
+        };
         let tensor = tract_ndarray::Array4::from_shape_vec((1, 3, h as usize, w as usize), input)
             .map_err(|e| Error::Inference(format!("input tensor: {e}")))?
             .into_tensor();

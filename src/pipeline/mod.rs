@@ -65,6 +65,20 @@ impl YoloModel {
         self
     }
 
+    /// Runs this model's CPU inferences on `engine`: tract's optimised plan (the default) or our
+    /// own program (`crate::cpu`; a graph it does not cover runs on tract's plan, the reason in
+    /// [`Self::cpu_engine_fallback`]).
+    pub fn with_cpu_engine(mut self, engine: crate::model::CpuEngine) -> Self {
+        self.session.set_engine(engine);
+        self
+    }
+
+    /// With [`crate::model::CpuEngine::Program`]: why this model's network runs on tract's plan
+    /// instead (the node and what about it); `None` when the program runs it.
+    pub fn cpu_engine_fallback(&self) -> Option<String> {
+        self.session.engine_fallback()
+    }
+
     /// Native: the threads this model's inferences may use.
     #[cfg(not(target_arch = "wasm32"))]
     pub fn threads(&self) -> &crate::Threads {
@@ -179,6 +193,12 @@ impl YoloModel {
                 "a dynamic export (WebGPU runs fixed-size exports; export with dynamic=False)".into(),
             ));
         };
+        self.program(h, w)
+    }
+
+    /// The network (for an `nms=True` export, its part before the embedded NMS) lowered into our
+    /// own program for an `h` × `w` input (`crate::program`), for either executor.
+    pub fn program(&self, h: u32, w: u32) -> std::result::Result<crate::program::Program, crate::program::Unsupported> {
         let graph = self.session.decluttered(h, w).map_err(|e| crate::program::Unsupported(e.to_string()))?;
         crate::program::lower(&graph)
     }

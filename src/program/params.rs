@@ -310,6 +310,63 @@ params! {
     }
 }
 
+impl BinaryParams {
+    /// `op`: `a + b`.
+    pub const ADD: u32 = 0;
+    /// `op`: `a - b`.
+    pub const SUB: u32 = 1;
+    /// `op`: `a · b`.
+    pub const MUL: u32 = 2;
+    /// `op`: `a / b`.
+    pub const DIV: u32 = 3;
+    /// `op`: `a ^ b`.
+    pub const POW: u32 = 4;
+    /// `op`: `max(a, b)`.
+    pub const MAX: u32 = 5;
+    /// `op`: `min(a, b)`.
+    pub const MIN: u32 = 6;
+}
+
+impl UnaryParams {
+    /// `op`: `x · sigmoid(x)`.
+    pub const SILU: u32 = 0;
+    /// `op`: `1 / (1 + e^-x)`.
+    pub const SIGMOID: u32 = 1;
+    /// `op`: `sin x`.
+    pub const SIN: u32 = 2;
+    /// `op`: `cos x`.
+    pub const COS: u32 = 3;
+    /// `op`: `e^x`.
+    pub const EXP: u32 = 4;
+    /// `op`: `tanh x`.
+    pub const TANH: u32 = 5;
+    /// `op`: `-x`.
+    pub const NEG: u32 = 6;
+    /// `op`: `|x|`.
+    pub const ABS: u32 = 7;
+    /// `op`: `√x`.
+    pub const SQRT: u32 = 8;
+    /// `op`: `1 / x`.
+    pub const RECIP: u32 = 9;
+    /// `op`: `ln x`.
+    pub const LN: u32 = 10;
+    /// `op`: `max(x, 0)`.
+    pub const RELU: u32 = 11;
+}
+
+impl ReduceParams {
+    /// `op`: the sum.
+    pub const SUM: u32 = 0;
+    /// `op`: the mean.
+    pub const MEAN: u32 = 1;
+    /// `op`: the maximum.
+    pub const MAX: u32 = 2;
+    /// `op`: the minimum.
+    pub const MIN: u32 = 3;
+    /// `op`: the product.
+    pub const PROD: u32 = 4;
+}
+
 /// The activation fused after a product (`act` of [`GemmParams`] and [`ConvDirectParams`];
 /// `activate` in the WGSL).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -5,13 +5,13 @@ use super::*;
 impl<'m> Lowering<'m> {
     pub(super) fn binary(&mut self, node: &'m TypedNode, name: &str) -> Lowered<()> {
         let code = match name {
-            "Add" => 0,
-            "Sub" => 1,
-            "Mul" => 2,
-            "Div" => 3,
-            "Pow" => 4,
-            "Max" => 5,
-            "Min" => 6,
+            "Add" => BinaryParams::ADD,
+            "Sub" => BinaryParams::SUB,
+            "Mul" => BinaryParams::MUL,
+            "Div" => BinaryParams::DIV,
+            "Pow" => BinaryParams::POW,
+            "Max" => BinaryParams::MAX,
+            "Min" => BinaryParams::MIN,
             other => return unsupported(node, format!("binary op {other}")),
         };
         let a_shape = self.shape(node.inputs[0]).or_else(|e| unsupported(node, e))?;
@@ -42,17 +42,17 @@ impl<'m> Lowering<'m> {
 
     pub(super) fn unary(&mut self, node: &'m TypedNode, name: &str) -> Lowered<()> {
         let code = match name {
-            "Silu" => 0,
-            "Sigmoid" => 1,
-            "Sin" => 2,
-            "Cos" => 3,
-            "Exp" => 4,
-            "Tanh" => 5,
-            "Neg" => 6,
-            "Abs" => 7,
-            "Sqrt" => 8,
-            "Recip" => 9,
-            "Ln" => 10,
+            "Silu" => UnaryParams::SILU,
+            "Sigmoid" => UnaryParams::SIGMOID,
+            "Sin" => UnaryParams::SIN,
+            "Cos" => UnaryParams::COS,
+            "Exp" => UnaryParams::EXP,
+            "Tanh" => UnaryParams::TANH,
+            "Neg" => UnaryParams::NEG,
+            "Abs" => UnaryParams::ABS,
+            "Sqrt" => UnaryParams::SQRT,
+            "Recip" => UnaryParams::RECIP,
+            "Ln" => UnaryParams::LN,
             other => return unsupported(node, format!("element-wise op {other}")),
         };
         let a = self.input(node, 0)?;
@@ -87,10 +87,10 @@ impl<'m> Lowering<'m> {
 
     pub(super) fn reduce(&mut self, node: &'m TypedNode, axes: &[usize], reducer: &Reducer) -> Lowered<()> {
         let op = match reducer {
-            Reducer::Sum => 0,
-            Reducer::Max => 2,
-            Reducer::Min => 3,
-            Reducer::Prod => 4,
+            Reducer::Sum => ReduceParams::SUM,
+            Reducer::Max => ReduceParams::MAX,
+            Reducer::Min => ReduceParams::MIN,
+            Reducer::Prod => ReduceParams::PROD,
             r => return unsupported(node, format!("reducer {r:?}")),
         };
         let shape = self.shape(node.inputs[0]).or_else(|e| unsupported(node, e))?;

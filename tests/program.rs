@@ -1,9 +1,10 @@
-//! The WebGPU executor natively, on this machine's Vulkan (Mesa's lavapipe in CI):
-//! - each kernel against tract's CPU result on random shapes (property tests: odd sizes,
+//! Our own program on both of its executors natively — the WebGPU one on this machine's Vulkan
+//! (Mesa's lavapipe in CI) and the CPU one (`yolo_wasm::cpu`):
+//! - each kernel family against tract's result on random shapes (property tests: odd sizes,
 //!   strides, padding, dilations, groups, broadcasting), through the same lowering the models
-//!   use (a one-op tract graph, decluttered, lowered, run);
-//! - every fixture model's outputs against tract's, and its predictions against Ultralytics'
-//!   goldens under the parity tolerances.
+//!   use (a one-op tract graph, decluttered, lowered, run on each executor);
+//! - every fixture model's outputs on each executor against tract's, and the GPU's predictions
+//!   against Ultralytics' goldens under the parity tolerances.
 #![cfg(not(target_arch = "wasm32"))]
 
 mod common;
@@ -15,6 +16,7 @@ use tract_onnx::tract_core::ops::binary::TypedBinOp;
 use tract_onnx::tract_core::ops::cnn::{Conv, Deconv, KernelFormat, MaxPool, PaddingSpec, PoolSpec};
 use tract_onnx::tract_core::ops::einsum::EinSum;
 use tract_onnx::tract_core::ops::nn::{DataFormat, Softmax, SoftmaxKind};
+use yolo_wasm::cpu::CpuProgram;
 use yolo_wasm::gpu::{lower, Gpu, GpuProgram, Kernel};
 use yolo_wasm::{Pixels, PredictOptions, YoloModel};
 
@@ -39,24 +41,27 @@ fn tensor(shape: &[usize], seed: u64) -> Tensor {
     tract_ndarray::ArrayD::from_shape_vec(shape, values(shape.iter().product(), seed)).unwrap().into_tensor()
 }
 
-/// Runs `model` (one f32 input of `shape`) with tract on the CPU and through the GPU lowering,
-/// and asserts every output agrees within `tol` (absolute, scaled by the magnitude).
+/// Runs `model` (one f32 input of `shape`) with tract's plan and through the lowering on both
+/// executors, and asserts every output agrees within `tol` (absolute, scaled by the magnitude).
 fn same_as_tract(model: TypedModel, shape: &[usize], seed: u64, tol: f32) {
     let input = tensor(shape, seed);
-    let cpu = model.clone().into_runnable().unwrap().run(tvec!(input.clone().into())).unwrap();
+    let theirs = model.clone().into_runnable().unwrap().run(tvec!(input.clone().into())).unwrap();
     let graph = model.into_decluttered().unwrap();
     let program = lower(&graph).unwrap_or_else(|e| panic!("not lowered: {e}"));
-    let run = GpuProgram::new(gpu(), program);
-    let run = pollster::block_on(run).unwrap();
     let data = input.try_as_plain_ram().unwrap().as_slice::<f32>().unwrap().to_vec();
-    let ours = pollster::block_on(run.run(&data)).unwrap();
-    assert_eq!(ours.len(), cpu.len());
-    for (o, c) in ours.iter().zip(&cpu) {
-        let c = c.clone().into_tensor();
-        assert_eq!(o.shape, c.shape(), "output shape");
-        let c = c.try_as_plain_ram().unwrap().as_slice::<f32>().unwrap().to_vec();
-        for (i, (a, b)) in o.data.iter().zip(&c).enumerate() {
-            assert!((a - b).abs() <= tol * (1.0 + b.abs()), "value {i}: gpu {a} vs tract {b} (shape {:?})", o.shape);
+    let on_gpu = pollster::block_on(GpuProgram::new(gpu(), program.clone())).unwrap();
+    let on_gpu = pollster::block_on(on_gpu.run(&data)).unwrap();
+    let on_cpu = CpuProgram::new(program).unwrap().run(&data).unwrap();
+    for (executor, ours) in [("gpu", on_gpu), ("cpu", on_cpu)] {
+        assert_eq!(ours.len(), theirs.len());
+        for (o, c) in ours.iter().zip(&theirs) {
+            let c = c.clone().into_tensor();
+            assert_eq!(o.shape, c.shape(), "{executor}: output shape");
+            let c = c.try_as_plain_ram().unwrap().as_slice::<f32>().unwrap().to_vec();
+            for (i, (a, b)) in o.data.iter().zip(&c).enumerate() {
+                let close = (a - b).abs() <= tol * (1.0 + b.abs());
+                assert!(close, "value {i}: {executor} {a} vs tract {b} (shape {:?})", o.shape);
+            }
         }
     }
 }
@@ -311,33 +316,44 @@ fn element_wise_and_layout_ops_equal_tract() {
     same_as_tract(finish(m, s), &shape, 9, 1e-4);
 }
 
-/// Every fixture model: all outputs on the GPU equal tract's on the CPU (the raw network values,
-/// before any decoding), on one letterboxed image.
+/// Every fixture model: all outputs on each executor equal tract's (the raw network values,
+/// before any decoding), on one letterboxed image. Dynamic exports run on the CPU program at the
+/// letterboxed size (the GPU takes static exports only).
 #[test]
 fn every_fixture_model_computes_what_tract_computes() {
     let cases = common::cases();
     let mut models: Vec<&str> = cases.iter().map(|c| c.model.as_str()).collect();
     models.sort();
     models.dedup();
-    models.retain(|m| !m.contains("dynamic"));
     assert!(models.len() >= 10, "{models:?}");
     for name in models {
         let bytes = std::fs::read(common::fixture(&format!("models/{name}"))).unwrap();
         let model = YoloModel::load(&bytes, name).unwrap();
-        let program = model.gpu_program().unwrap_or_else(|e| panic!("{name}: {e}"));
-        let run = pollster::block_on(GpuProgram::new(gpu(), program)).unwrap();
         let case = cases.iter().find(|c| c.model == name).unwrap();
         let img = common::oracle_pixels(&case.image);
         let px = Pixels::new(img.width(), img.height(), 3, img.as_raw()).unwrap();
-        let input = model.prepare(&px, &PredictOptions::default()).unwrap();
-        let ours = pollster::block_on(run.run(&input.tensor)).unwrap();
-        let theirs =
-            yolo_wasm::model::Session::load(&bytes).unwrap().1.run(input.input_h, input.input_w, input.tensor).unwrap();
-        for (o, t) in ours.iter().zip(&theirs) {
-            assert_eq!(o.shape, t.shape, "{name}");
-            let worst = o.data.iter().zip(&t.data).map(|(a, b)| (a - b).abs() / (1.0 + b.abs())).fold(0f32, f32::max);
-            println!("{name}: output {:?} worst relative difference {worst:.2e}", o.shape);
-            assert!(worst < 2e-3, "{name}: output {:?} differs by {worst}", o.shape);
+        let opts = PredictOptions::from_raw(Some(case.imgsz as f64), None, None).unwrap();
+        let input = model.prepare(&px, &opts).unwrap();
+        let theirs = yolo_wasm::model::Session::load(&bytes)
+            .unwrap()
+            .1
+            .run(input.input_h, input.input_w, input.tensor.clone())
+            .unwrap();
+        let program = model.program(input.input_h, input.input_w).unwrap_or_else(|e| panic!("{name}: {e}"));
+        let mut runs = vec![("cpu", CpuProgram::new(program.clone()).unwrap().run(&input.tensor).unwrap())];
+        if !name.contains("dynamic") {
+            let gpu = pollster::block_on(GpuProgram::new(gpu(), program)).unwrap();
+            runs.push(("gpu", pollster::block_on(gpu.run(&input.tensor)).unwrap()));
+        }
+        for (executor, ours) in runs {
+            assert_eq!(ours.len(), theirs.len(), "{name}");
+            for (o, t) in ours.iter().zip(&theirs) {
+                assert_eq!(o.shape, t.shape, "{name}");
+                let worst =
+                    o.data.iter().zip(&t.data).map(|(a, b)| (a - b).abs() / (1.0 + b.abs())).fold(0f32, f32::max);
+                println!("{name} on the {executor}: output {:?} worst relative difference {worst:.2e}", o.shape);
+                assert!(worst < 2e-3, "{name} on the {executor}: output {:?} differs by {worst}", o.shape);
+            }
         }
     }
 }

@@ -1,0 +1,133 @@
+//! The CPU executor of our own program (issue 23): it runs the very [`Program`] the WebGPU
+//! executor runs — tract still loads, types and declutters the ONNX graph, `crate::program`
+//! lowers it — over buffers planned once by liveness ([`plan_buffers`]).
+//!
+//! Today its kernels are the scalar references of [`reference`] (what each WGSL kernel computes,
+//! in plain loops): correct on every fixture model, not yet fast, so models still run on tract's
+//! optimised plan by default. The tuned kernels (channels-last activations, packed weights,
+//! direct 1×1 and indirect k×k products, SIMD micro-kernels, threads) replace them family by
+//! family, each property-tested against these. DESIGN.md "Our own CPU executor" has the plan.
+
+mod bounds;
+pub(crate) mod reference;
+
+use crate::error::Error;
+use crate::model::Output;
+use crate::program::{plan_buffers, Params, Program, TensorKind};
+
+/// A program ready to run on the CPU: constants unpacked once, every buffer allocated once.
+#[derive(Debug)]
+pub struct CpuProgram {
+    program: Program,
+    /// Per tensor: the index of its buffer in `buffers` (pooled intermediates share one).
+    buffer_of: Vec<usize>,
+    /// The buffers: pooled slots, then one per tensor that owns its own.
+    buffers: Vec<Vec<f32>>,
+}
+
+impl CpuProgram {
+    /// Checks every step against the tensors it binds, unpacks the constants and allocates the
+    /// buffers. A step whose parameters reach past a tensor fails here, with the step's label.
+    pub fn new(program: Program) -> Result<CpuProgram, Error> {
+        let (slots, sizes) = plan_buffers(&program);
+        let mut buffers: Vec<Vec<f32>> = sizes.iter().map(|&len| vec![0.0; len]).collect();
+        let mut buffer_of = Vec::with_capacity(program.tensors.len());
+        for (t, info) in program.tensors.iter().enumerate() {
+            if let Some(slot) = slots[t] {
+                buffer_of.push(slot);
+                continue;
+            }
+            let values = match &info.kind {
+                TensorKind::Const(k) => k
+                    .try_as_plain_ram()
+                    .and_then(|v| v.as_slice::<f32>().map(<[f32]>::to_vec))
+                    .map_err(|e| Error::Inference(format!("a weight tensor is not f32 values: {e}")))?,
+                TensorKind::Dummy => vec![0.0],
+                TensorKind::Input | TensorKind::Intermediate => vec![0.0; info.len],
+            };
+            buffer_of.push(buffers.len());
+            buffers.push(values);
+        }
+        for step in &program.steps {
+            let extents = bounds::extents(&step.params)
+                .map_err(|e| Error::Inference(format!("step `{}` ({}): {e}", step.label, step.params.family())))?;
+            if extents.len() != step.tensors.len() {
+                return Err(Error::Inference(format!(
+                    "step `{}` binds {} tensors, its kernel {}",
+                    step.label,
+                    step.tensors.len(),
+                    extents.len()
+                )));
+            }
+            for (&t, &extent) in step.tensors.iter().zip(&extents) {
+                if t >= program.tensors.len() {
+                    return Err(Error::Inference(format!(
+                        "step `{}` binds tensor {t}, which does not exist",
+                        step.label
+                    )));
+                }
+                let have = buffers[buffer_of[t]].len();
+                if extent > have {
+                    return Err(Error::Inference(format!(
+                        "step `{}` ({}) reaches value {extent} of a tensor of {have}",
+                        step.label,
+                        step.params.family()
+                    )));
+                }
+            }
+        }
+        Ok(CpuProgram { program, buffer_of, buffers })
+    }
+
+    /// The program this runs.
+    pub fn program(&self) -> &Program {
+        &self.program
+    }
+
+    /// Runs the program on one input (its values row-major, as many as the model takes) and
+    /// returns the outputs in graph order.
+    pub fn run(&mut self, input: &[f32]) -> Result<Vec<Output>, Error> {
+        let (input_t, _) = self.program.input;
+        let inp = &mut self.buffers[self.buffer_of[input_t]];
+        if input.len() != inp.len() {
+            return Err(Error::Inference(format!(
+                "the input has {} values, the model takes {}",
+                input.len(),
+                inp.len()
+            )));
+        }
+        inp.copy_from_slice(input);
+        for step in &self.program.steps {
+            let Some((&out_t, inputs)) = step.tensors.split_last() else { continue };
+            // The output's buffer is taken out for the step (the plan never gives an output
+            // the buffer of one of its step's inputs), then put back.
+            let out_b = self.buffer_of[out_t];
+            let mut out = std::mem::take(&mut self.buffers[out_b]);
+            let ins: Vec<&[f32]> = inputs.iter().map(|&t| self.buffers[self.buffer_of[t]].as_slice()).collect();
+            run_step(&step.params, &ins, &mut out);
+            self.buffers[out_b] = out;
+        }
+        Ok(self
+            .program
+            .outputs
+            .iter()
+            .map(|(t, shape)| Output { shape: shape.clone(), data: self.buffers[self.buffer_of[*t]].clone() })
+            .collect())
+    }
+}
+
+/// One step on the reference kernels; `ins` are its input tensors in binding order.
+fn run_step(params: &Params, ins: &[&[f32]], out: &mut [f32]) {
+    match (params, ins) {
+        (Params::Gemm(p), [a, b, bias]) => reference::gemm(p, a, b, bias, out),
+        (Params::ConvDirect(p), [x, w, bias]) => reference::conv_direct(p, x, w, bias, out),
+        (Params::Binary(p), [a, b]) => reference::binary(p, a, b, out),
+        (Params::Unary(p), [a]) => reference::unary(p, a, out),
+        (Params::Copy(p), [x]) => reference::copy(p, x, out),
+        (Params::Softmax(p), [x]) => reference::softmax(p, x, out),
+        (Params::Reduce(p), [x]) => reference::reduce(p, x, out),
+        (Params::MaxPool(p), [x]) => reference::maxpool(p, x, out),
+        // `CpuProgram::new` checked every step's tensor count against its family.
+        _ => {}
+    }
+}
