@@ -400,3 +400,113 @@ fn gpu_predictions_match_ultralytics() {
     assert!(checked >= 30, "{checked} cases");
     assert!(failures.is_empty(), "{} of {checked} cases differ:\n{}", failures.len(), failures.join("\n"));
 }
+
+/// A small YOLO-like detect model built by hand: `images [1, 3, 64, 64]` → `Conv` 3×3 stride 32
+/// to 7 channels (4 box values + 3 classes) → `op` (a one-input ONNX op) → `Reshape` to
+/// `[1, 7, 4]`, with Ultralytics' metadata.
+fn handmade_detect(op: &str) -> Vec<u8> {
+    use prost::Message;
+    use tract_onnx::pb::{self, attribute_proto::AttributeType, tensor_proto::DataType, type_proto};
+    let floats = |name: &str, dims: &[i64], seed: u64| pb::TensorProto {
+        name: name.into(),
+        dims: dims.to_vec(),
+        data_type: DataType::Float as i32,
+        float_data: values(dims.iter().product::<i64>() as usize, seed),
+        ..Default::default()
+    };
+    let ints = |name: &str, v: &[i64]| pb::AttributeProto {
+        name: name.into(),
+        r#type: AttributeType::Ints as i32,
+        ints: v.to_vec(),
+        ..Default::default()
+    };
+    let node = |op: &str, inputs: &[&str], output: &str, attribute: Vec<pb::AttributeProto>| pb::NodeProto {
+        op_type: op.into(),
+        name: output.into(),
+        input: inputs.iter().map(|s| s.to_string()).collect(),
+        output: vec![output.into()],
+        attribute,
+        ..Default::default()
+    };
+    let value = |name: &str, dims: &[i64]| pb::ValueInfoProto {
+        name: name.into(),
+        r#type: Some(pb::TypeProto {
+            value: Some(type_proto::Value::TensorType(type_proto::Tensor {
+                elem_type: DataType::Float as i32,
+                shape: Some(pb::TensorShapeProto {
+                    dim: dims
+                        .iter()
+                        .map(|&d| pb::tensor_shape_proto::Dimension {
+                            value: Some(pb::tensor_shape_proto::dimension::Value::DimValue(d)),
+                            ..Default::default()
+                        })
+                        .collect(),
+                }),
+            })),
+            ..Default::default()
+        }),
+        ..Default::default()
+    };
+    let conv_attrs = vec![ints("kernel_shape", &[3, 3]), ints("strides", &[32, 32]), ints("pads", &[1, 1, 1, 1])];
+    let shape = pb::TensorProto {
+        name: "shape".into(),
+        dims: vec![3],
+        data_type: DataType::Int64 as i32,
+        int64_data: vec![1, 7, -1],
+        ..Default::default()
+    };
+    let graph = pb::GraphProto {
+        name: "handmade".into(),
+        node: vec![
+            node("Conv", &["images", "w", "b"], "conv", conv_attrs),
+            node(op, &["conv"], "act", vec![]),
+            node("Reshape", &["act", "shape"], "output0", vec![]),
+        ],
+        initializer: vec![floats("w", &[7, 3, 3, 3], 1), floats("b", &[7], 2), shape],
+        input: vec![value("images", &[1, 3, 64, 64])],
+        output: vec![value("output0", &[1, 7, 4])],
+        ..Default::default()
+    };
+    let meta = [
+        ("task", "detect"),
+        ("names", "{0: 'a', 1: 'b', 2: 'c'}"),
+        ("imgsz", "[64, 64]"),
+        ("stride", "32"),
+        ("batch", "1"),
+    ];
+    pb::ModelProto {
+        ir_version: 8,
+        opset_import: vec![pb::OperatorSetIdProto { domain: String::new(), version: 17 }],
+        graph: Some(graph),
+        metadata_props: meta
+            .iter()
+            .map(|(k, v)| pb::StringStringEntryProto { key: k.to_string(), value: v.to_string() })
+            .collect(),
+        ..Default::default()
+    }
+    .encode_to_vec()
+}
+
+/// Our CPU program runs a graph whose ops it covers; with an op it does not cover (`Erf`), the
+/// model runs on tract's plan instead, says why, and predicts what tract's plan predicts.
+#[test]
+fn an_uncovered_op_falls_back_to_tracts_plan_with_the_reason() {
+    use yolo_wasm::model::CpuEngine;
+    let img = common::oracle_pixels("bus.jpg");
+    let px = Pixels::new(img.width(), img.height(), 3, img.as_raw()).unwrap();
+    let opts = PredictOptions::from_raw(Some(64.0), Some(0.01), None).unwrap();
+    for (op, covered) in [("Sigmoid", true), ("Erf", false)] {
+        let bytes = handmade_detect(op);
+        let tract = YoloModel::load(&bytes, op).unwrap();
+        let program = YoloModel::load(&bytes, op).unwrap().with_cpu_engine(CpuEngine::Program);
+        let expected = tract.predict(&px, &opts).unwrap();
+        let ours = program.predict(&px, &opts).unwrap();
+        match (covered, program.cpu_engine_fallback()) {
+            (true, None) => {}
+            (false, Some(why)) => assert!(why.contains("Erf"), "the reason names the op: {why}"),
+            (_, why) => panic!("{op}: covered {covered}, fallback {why:?}"),
+        }
+        assert!(!expected.results.is_empty(), "{op}: a test that predicts nothing proves nothing");
+        common::compare(&ours.results, &expected.results, op).unwrap_or_else(|e| panic!("{op}: {e}"));
+    }
+}

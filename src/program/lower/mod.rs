@@ -327,7 +327,7 @@ impl<'m> Lowering<'m> {
         }
         if let Some(s) = op.downcast_ref::<Softmax>() {
             if s.kind != SoftmaxKind::Softmax || s.quant_output_dt.is_some() {
-                return unsupported(node, "only plain float softmax runs on the GPU");
+                return unsupported(node, "only a plain float softmax is lowered");
             }
             return self.softmax(node, &s.axes);
         }
@@ -353,7 +353,7 @@ impl<'m> Lowering<'m> {
         if let Some(d) = op.downcast_ref::<Downsample>() {
             return self.downsample(node, d);
         }
-        unsupported(node, "no WebGPU kernel for this op")
+        unsupported(node, "our program has no kernel for this op")
     }
 }
 
