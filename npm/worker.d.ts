@@ -22,6 +22,11 @@ export interface WorkerModelOptions {
    * else the CPU), "webgpu" or "cpu". `info.device` / `info.deviceReason` say what runs.
    */
   device?: "auto" | "webgpu" | "cpu";
+  /**
+   * `LocalModel.load`'s `cpuEngine` in the worker: "tract" (default) or "program" (our own CPU
+   * executor); `info.cpuEngineReason` says when tract's plan runs instead.
+   */
+  cpuEngine?: "tract" | "program";
   /** The model's name in `metadata.model` when `source` is bytes or a Blob (default "model.onnx"). */
   name?: string;
   /**

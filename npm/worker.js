@@ -7,13 +7,13 @@ import { errorFromData, yoloError } from "./worker_protocol.js";
 
 /** Restarts in a row (without a successful predict/track between them) before giving up. */
 const DEFAULT_RESTARTS = 2;
-const OPTION_KEYS = ["build", "threads", "name", "restarts", "device"];
+const OPTION_KEYS = ["build", "threads", "name", "restarts", "device", "cpuEngine"];
 
 /**
  * Starts a worker, loads the package (the threaded build and its pool where the page is
  * cross-origin isolated) and the model in it; resolves once the model is loaded.
  * @param {string | URL | ArrayBuffer | Uint8Array | Blob} source
- * @param {{build?: string, threads?: number, name?: string, restarts?: number, device?: "auto" | "webgpu" | "cpu"}} [options]
+ * @param {{build?: string, threads?: number, name?: string, restarts?: number, device?: "auto" | "webgpu" | "cpu", cpuEngine?: "tract" | "program"}} [options]
  * @returns {Promise<WorkerModel>}
  */
 export async function createWorkerModel(source, options = {}) {
@@ -44,7 +44,10 @@ function checkOptions(options) {
   if (options.name !== undefined && (typeof options.name !== "string" || options.name === "")) {
     throw yoloError("invalid_argument", "name must be a non-empty string", "name");
   }
-  return { build: options.build, threads: options.threads, name: options.name, restarts, device: options.device };
+  return {
+    build: options.build, threads: options.threads, name: options.name, restarts, device: options.device,
+    cpuEngine: options.cpuEngine,
+  };
 }
 
 /**
@@ -137,7 +140,7 @@ export class WorkerModel {
       },
     );
     this.#start();
-    const first = this.#post({ type: "load", source, build: opts.build, threads: opts.threads, device: opts.device }, []).then(
+    const first = this.#post({ type: "load", source, build: opts.build, threads: opts.threads, device: opts.device, cpuEngine: opts.cpuEngine }, []).then(
       (reply) => {
         this.#info = reply.info;
         this.#runtime = reply.runtime;
@@ -323,7 +326,7 @@ export class WorkerModel {
     this.#stats.restarts += 1;
     this.#start();
     const current = this.#worker;
-    const reloading = this.#post({ type: "load", source: this.#source, build: this.#opts.build, threads: this.#opts.threads, device: this.#opts.device }, [])
+    const reloading = this.#post({ type: "load", source: this.#source, build: this.#opts.build, threads: this.#opts.threads, device: this.#opts.device, cpuEngine: this.#opts.cpuEngine }, [])
       .then(
         (reply) => {
           this.#info = reply.info;

@@ -50,14 +50,15 @@ async function run(msg) {
  * `build`: one of init()'s builds, or undefined (init() picks). A pool that cannot start leaves the
  * model on one thread, with `runtime.warning` saying why (initThreadPool resolves).
  */
-async function load({ source, build, threads, device }) {
+async function load({ source, build, threads, device, cpuEngine }) {
   await init(build === undefined ? undefined : { build });
   // The pool starts while the model loads (a load does not need it; predict waits for it).
   const pool = initThreadPool(threads);
   model?.free();
   model = null;
-  // `device` is checked by LocalModel.load (invalid_argument naming it).
-  const loading = LocalModel.load(source, device === undefined ? undefined : { device });
+  // `device` and `cpuEngine` are checked by LocalModel.load (invalid_argument naming them).
+  const options = Object.fromEntries(Object.entries({ device, cpuEngine }).filter(([, v]) => v !== undefined));
+  const loading = LocalModel.load(source, options);
   loading.catch(() => {}); // awaited below, after the pool: not an unhandled rejection meanwhile
   try {
     await pool;

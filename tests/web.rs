@@ -45,6 +45,8 @@ macro_rules! golden {
 // After the macros it uses (textual macro scope).
 #[path = "web/alpha.rs"]
 mod alpha;
+#[path = "web/cpu_program.rs"]
+mod cpu_program;
 #[path = "web/draw.rs"]
 mod draw_tests;
 #[path = "web/gpu.rs"]

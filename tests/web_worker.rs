@@ -51,6 +51,28 @@ async fn predicts_inside_a_worker() {
     common::compare(&ours.images[0].results, &want.images[0].results, "worker Blob").unwrap();
 }
 
+/// Our own CPU program (`cpuEngine: "program"`) inside a worker, against the same goldens.
+#[wasm_bindgen_test]
+async fn predicts_on_the_cpu_program_inside_a_worker() {
+    use yolo_wasm::model::CpuEngine;
+    use yolo_wasm::web::{DeviceChoice, LoadOptions};
+    let options = LoadOptions { device: DeviceChoice::Cpu, cpu_engine: CpuEngine::Program };
+    let model = LocalModel::from_source_with(Uint8Array::from(YOLO11N).into(), options).await.unwrap();
+    let info = model.info().unwrap();
+    let engine = js_sys::Reflect::get(&info, &"cpuEngine".into()).unwrap().as_string();
+    let reason = js_sys::Reflect::get(&info, &"cpuEngineReason".into()).unwrap();
+    assert_eq!(engine.as_deref(), Some("program"));
+    assert!(reason.is_undefined(), "fell back to tract's plan: {reason:?}");
+    for (image, golden_text, what) in [
+        (SQUARE, include_str!("fixtures/golden/yolo11n-shapes__square-640x640__s640_c0.25_i0.45.json"), "square"),
+        (PORTRAIT, include_str!("fixtures/golden/yolo11n-shapes__portrait-360x720__s640_c0.25_i0.45.json"), "portrait"),
+    ] {
+        let ours = predict(&model, common::image_data(image).into()).await;
+        let want = golden(golden_text);
+        common::compare(&ours.images[0].results, &want.images[0].results, what).unwrap();
+    }
+}
+
 #[wasm_bindgen_test]
 async fn draws_on_an_offscreen_canvas_inside_a_worker() {
     assert!(web_sys::window().is_none(), "this test must run in a worker");

@@ -87,6 +87,26 @@ impl CpuProgram {
     /// Runs the program on one input (its values row-major, as many as the model takes) and
     /// returns the outputs in graph order.
     pub fn run(&mut self, input: &[f32]) -> Result<Vec<Output>, Error> {
+        self.execute(input, |_, _| {})?;
+        Ok(self.outputs())
+    }
+
+    /// Runs the program once and times every step (wall clock on this thread), for finding the
+    /// slow families (`cargo run --release --example cpu_profile`).
+    pub fn profile(&mut self, input: &[f32]) -> Result<Vec<CpuStepTime>, Error> {
+        let mut ms = vec![0.0; self.program.steps.len()];
+        self.execute(input, |i, t| ms[i] = t)?;
+        Ok(self
+            .program
+            .steps
+            .iter()
+            .zip(ms)
+            .map(|(s, ms)| CpuStepTime { label: s.label.clone(), family: s.params.family(), ms, macs: s.macs })
+            .collect())
+    }
+
+    /// Writes the input and runs every step in order, telling `timed` each step's milliseconds.
+    fn execute(&mut self, input: &[f32], mut timed: impl FnMut(usize, f64)) -> Result<(), Error> {
         let (input_t, _) = self.program.input;
         let inp = &mut self.buffers[self.buffer_of[input_t]];
         if input.len() != inp.len() {
@@ -97,8 +117,9 @@ impl CpuProgram {
             )));
         }
         inp.copy_from_slice(input);
-        for step in &self.program.steps {
+        for (i, step) in self.program.steps.iter().enumerate() {
             let Some((&out_t, inputs)) = step.tensors.split_last() else { continue };
+            let started = web_time::Instant::now();
             // The output's buffer is taken out for the step (the plan never gives an output
             // the buffer of one of its step's inputs), then put back.
             let out_b = self.buffer_of[out_t];
@@ -106,14 +127,32 @@ impl CpuProgram {
             let ins: Vec<&[f32]> = inputs.iter().map(|&t| self.buffers[self.buffer_of[t]].as_slice()).collect();
             run_step(&step.params, &ins, &mut out);
             self.buffers[out_b] = out;
+            timed(i, started.elapsed().as_secs_f64() * 1e3);
         }
-        Ok(self
-            .program
+        Ok(())
+    }
+
+    /// The program's outputs after a run, in graph order.
+    fn outputs(&self) -> Vec<Output> {
+        self.program
             .outputs
             .iter()
             .map(|(t, shape)| Output { shape: shape.clone(), data: self.buffers[self.buffer_of[*t]].clone() })
-            .collect())
+            .collect()
     }
+}
+
+/// One step's time in a [`CpuProgram::profile`].
+#[derive(Debug, Clone)]
+pub struct CpuStepTime {
+    /// The tract node (and what was fused into it).
+    pub label: String,
+    /// The kernel family (`gemm`, `conv_direct`, …).
+    pub family: &'static str,
+    /// Milliseconds, wall clock.
+    pub ms: f64,
+    /// Multiply-adds (0 for non-products): GFLOP/s = 2 · macs / time.
+    pub macs: u64,
 }
 
 /// One step on the reference kernels; `ins` are its input tensors in binding order.

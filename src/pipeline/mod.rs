@@ -73,6 +73,11 @@ impl YoloModel {
         self
     }
 
+    /// The CPU executor asked for.
+    pub fn cpu_engine(&self) -> crate::model::CpuEngine {
+        self.session.engine()
+    }
+
     /// With [`crate::model::CpuEngine::Program`]: why this model's network runs on tract's plan
     /// instead (the node and what about it); `None` when the program runs it.
     pub fn cpu_engine_fallback(&self) -> Option<String> {

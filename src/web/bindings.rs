@@ -1,6 +1,6 @@
 //! `LocalModel`: an ONNX export run in the browser, answering in the HUB JSON.
 
-use super::device::{self, DeviceChoice, DeviceReport};
+use super::device::{self, DeviceChoice, DeviceReport, LoadOptions};
 use super::errors::to_js;
 use super::{guard, js_options, loader, source, tracking};
 use crate::gpu::{Gpu, GpuProgram};
@@ -41,13 +41,19 @@ struct GpuState {
     lost: bool,
 }
 
-/// `info`: the model's metadata and the device report, one object.
+/// `info`: the model's metadata, the device report and the CPU executor, one object.
 #[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
 struct InfoView<'a> {
     #[serde(flatten)]
     info: &'a crate::ModelInfo,
     #[serde(flatten)]
     device: &'a DeviceReport,
+    /// The CPU executor asked for (`cpuEngine`): `"tract"` or `"program"`.
+    cpu_engine: &'static str,
+    /// With `"program"`: why tract's plan runs the network instead (the op and the node).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    cpu_engine_reason: Option<String>,
 }
 
 #[wasm_bindgen]
@@ -62,10 +68,10 @@ impl LocalModel {
         #[wasm_bindgen(unchecked_param_type = "ModelSource")] source: JsValue,
         #[wasm_bindgen(unchecked_optional_param_type = "LoadOptions")] options: Option<JsValue>,
     ) -> js_sys::Promise {
-        let choice = device::parse_load_options(&options.unwrap_or(JsValue::UNDEFINED));
+        let options = device::parse_load_options(&options.unwrap_or(JsValue::UNDEFINED));
         guard::promise(async move {
-            let choice = choice.map_err(to_js)?;
-            LocalModel::from_source_on(source, choice).await.map(JsValue::from)
+            let options = options.map_err(to_js)?;
+            LocalModel::from_source_with(source, options).await.map(JsValue::from)
         })
     }
 
@@ -73,7 +79,12 @@ impl LocalModel {
     #[wasm_bindgen(getter, unchecked_return_type = "ModelInfo")]
     pub fn info(&self) -> Result<JsValue, JsValue> {
         guard::check()?;
-        to_value(&InfoView { info: self.inner.info(), device: &self.device })
+        to_value(&InfoView {
+            info: self.inner.info(),
+            device: &self.device,
+            cpu_engine: self.inner.cpu_engine().name(),
+            cpu_engine_reason: self.inner.cpu_engine_fallback(),
+        })
     }
 
     /// Predicts one image; resolves to the HUB response object. Options are validated before
@@ -281,11 +292,18 @@ impl LocalModel {
     /// What `LocalModel.load` resolves to, for Rust callers (tests): reads the bytes, parses and
     /// plans the model inside the trap guard, then sets up the device `choice` asks for.
     pub async fn from_source_on(source: JsValue, choice: DeviceChoice) -> Result<LocalModel, JsValue> {
+        LocalModel::from_source_with(source, choice.into()).await
+    }
+
+    /// What `LocalModel.load` resolves to with every load option, for Rust callers (tests).
+    pub async fn from_source_with(source: JsValue, options: LoadOptions) -> Result<LocalModel, JsValue> {
+        let (choice, engine) = (options.device, options.cpu_engine);
         let (bytes, name) = loader::model_bytes(&source).await.map_err(to_js)?;
         // In the threaded build this runs on the pool too once it is up (the calling thread then
         // never runs tract while pool threads may hold tract's locks); while the pool is still
         // starting (no pool thread runs tract yet) it runs here, overlapping the start.
-        let model = heavy(false, move || YoloModel::load(&bytes, name)).await.and_then(|r| r).map_err(to_js)?;
+        let load = move || YoloModel::load(&bytes, name).map(|m| m.with_cpu_engine(engine));
+        let model = heavy(false, load).await.and_then(|r| r).map_err(to_js)?;
         let (program, device) = device::choose(choice, &model).await.map_err(to_js)?;
         Ok(LocalModel {
             inner: Arc::new(model),

@@ -1,6 +1,7 @@
-//! `LocalModel.load(source, { device })`: which executor runs the model, and why.
+//! `LocalModel.load(source, { device, cpuEngine })`: which executor runs the model, and why.
 //!
-//! - `"cpu"`: tract, as always.
+//! - `"cpu"`: the CPU, on the executor `cpuEngine` names (`crate::model::engine`): tract's plan
+//!   (`"tract"`, the default) or our own program (`"program"`).
 //! - `"webgpu"`: our WebGPU executor (src/gpu/) on any adapter, software ones included; no WebGPU
 //!   at all rejects with `webgpu_unavailable`. A model with an op the executor does not cover runs
 //!   wholly on the CPU and `info.deviceReason` says which op.
@@ -11,6 +12,7 @@
 use super::loader::await_js;
 use crate::error::{Error, Result};
 use crate::gpu::{device::is_software_name, Gpu, GpuProgram};
+use crate::model::CpuEngine;
 use crate::pipeline::YoloModel;
 use js_sys::Reflect;
 use serde::Serialize;
@@ -27,9 +29,41 @@ pub enum DeviceChoice {
     Cpu,
 }
 
-/// Parses `LocalModel.load`'s options: `{ device?: "auto" | "webgpu" | "cpu" }`; unknown keys
-/// and other values are `invalid_argument`.
-pub fn parse_load_options(options: &JsValue) -> Result<DeviceChoice> {
+/// `LocalModel.load`'s options.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct LoadOptions {
+    /// `device`.
+    pub device: DeviceChoice,
+    /// `cpuEngine`: the executor when the CPU runs the network.
+    pub cpu_engine: CpuEngine,
+}
+
+impl From<DeviceChoice> for LoadOptions {
+    fn from(device: DeviceChoice) -> LoadOptions {
+        LoadOptions { device, cpu_engine: CpuEngine::default() }
+    }
+}
+
+/// Parses `LocalModel.load`'s options: `{ device?: "auto" | "webgpu" | "cpu", cpuEngine?:
+/// "tract" | "program" }`; unknown keys and other values are `invalid_argument`.
+pub fn parse_load_options(options: &JsValue) -> Result<LoadOptions> {
+    let device = parse_device(options)?;
+    if options.is_undefined() || options.is_null() {
+        return Ok(device.into());
+    }
+    let engine = Reflect::get(options, &"cpuEngine".into()).unwrap_or(JsValue::UNDEFINED);
+    let cpu_engine = match engine.as_string() {
+        None if engine.is_undefined() => CpuEngine::default(),
+        name => name
+            .as_deref()
+            .and_then(CpuEngine::parse)
+            .ok_or_else(|| Error::invalid_argument("cpuEngine", "must be \"tract\" or \"program\""))?,
+    };
+    Ok(LoadOptions { device, cpu_engine })
+}
+
+/// The `device` option (and the check that no key is unknown).
+fn parse_device(options: &JsValue) -> Result<DeviceChoice> {
     if options.is_undefined() || options.is_null() {
         return Ok(DeviceChoice::Auto);
     }
@@ -39,8 +73,8 @@ pub fn parse_load_options(options: &JsValue) -> Result<DeviceChoice> {
         .ok_or_else(|| Error::invalid_argument("options", "load options must be an object"))?;
     for key in js_sys::Object::keys(object).iter() {
         let key = key.as_string().unwrap_or_default();
-        if key != "device" {
-            return Err(Error::invalid_argument(&key, "unknown load option (the only one is `device`)"));
+        if key != "device" && key != "cpuEngine" {
+            return Err(Error::invalid_argument(&key, "unknown load option (they are `device` and `cpuEngine`)"));
         }
     }
     let device = Reflect::get(options, &"device".into()).unwrap_or(JsValue::UNDEFINED);

@@ -20,7 +20,7 @@ mod tracking;
 mod types;
 
 pub use bindings::LocalModel;
-pub use device::DeviceChoice;
+pub use device::{DeviceChoice, LoadOptions};
 pub use draw::draw;
 pub use hub_client::HubClient;
 pub use tracking::Tracker;

@@ -53,6 +53,13 @@ export interface ModelInfo {
   adapter?: string;
   /** Why the CPU runs the model (no WebGPU, a software adapter under "auto", an op not covered…). */
   deviceReason?: string;
+  /** The CPU executor asked for (`LoadOptions.cpuEngine`): tract's plan or our own program. */
+  cpuEngine: "tract" | "program";
+  /**
+   * With `cpuEngine: "program"`: why tract's plan runs the network instead (the op and the node);
+   * for a dynamic export, known once an input size has been run.
+   */
+  cpuEngineReason?: string;
 }
 
 /** One WebGPU dispatch of `LocalModel.gpuProfile`. */
@@ -75,6 +82,13 @@ export interface LoadOptions {
    * rejects with `webgpu_unavailable` without one. "cpu": tract on the CPU.
    */
   device?: "auto" | "webgpu" | "cpu";
+  /**
+   * The executor when the CPU runs the network. "tract" (default): tract's optimised plan.
+   * "program": our own CPU executor over the lowered program (today its scalar reference kernels:
+   * equal results, slower than tract; it becomes the default once faster). A graph with an op the
+   * program does not cover runs on tract's plan, and `info.cpuEngineReason` says why.
+   */
+  cpuEngine?: "tract" | "program";
 }
 
 export interface RectBox { x1: number; y1: number; x2: number; y2: number; }

@@ -30,14 +30,17 @@ after(async () => {
   await Promise.all([isolated?.stop(), plain?.stop()]);
 });
 
-/** Runs every case in a fresh page of `server` (`where`: "page" or "worker"); checks the goldens. */
-async function runCases(server, where, threads) {
+/**
+ * Runs every case in a fresh page of `server` (`where`: "page" or "worker") with LocalModel.load's
+ * `loadOptions`; checks the goldens.
+ */
+async function runCases(server, where, threads, loadOptions) {
   // No console warning of the package's making, on the page or in any of its workers.
   const { ctx, page, problems, requests, warnings } = await openPage(browser, { permissions: [] });
   try {
     await page.goto(`${server.url}/tests/pkg/browser/`);
     await page.waitForFunction(() => window.pageReady === true);
-    const args = { pkg: `${server.url}/pkg/yolo_wasm.js`, threads, cases: CASES };
+    const args = { pkg: `${server.url}/pkg/yolo_wasm.js`, threads, cases: CASES, loadOptions };
     const started = Date.now();
     const out = await page.evaluate(([fn, a]) => window[fn](a), [where === "worker" ? "runInWorker" : "runHere", args]);
     log(`${where} (${out.after.build}, ${out.after.threads} threads): ${CASES.length} cases in ${Date.now() - started} ms`);
@@ -77,6 +80,16 @@ test("isolated dedicated worker: the threaded build and its pool, started from t
   assert.deepEqual(out.after, { build: "threads", threads: 2 });
   assert.deepEqual(loadedWasm(out.requests), ["yolo_wasm_threads_bg.wasm"]);
   assert.ok(out.ticks >= 3, `worker timer ticks during a ${out.predictMs.toFixed(0)} ms predict: ${out.ticks}`);
+});
+
+test("isolated page and worker: our own CPU program (cpuEngine: \"program\") in the threaded build at 2 threads, same goldens", T, async () => {
+  for (const where of ["page", "worker"]) {
+    const out = await runCases(isolated, where, 2, { device: "cpu", cpuEngine: "program" });
+    assert.deepEqual(out.after, { build: "threads", threads: 2 }, where);
+    for (const e of out.engines) {
+      assert.deepEqual([e.cpuEngine, e.cpuEngineReason], ["program", null], `${where} ${e.model}: fell back to tract's plan`);
+    }
+  }
 });
 
 test("page without isolation: falls back to the relaxed-SIMD build on one thread, same goldens", T, async () => {

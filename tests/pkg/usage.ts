@@ -62,3 +62,13 @@ export async function onGpu(url: string, frames: ImageBitmap[]): Promise<string>
   model.free();
   return `${device} ${reason ?? ""} ${steps?.[0]?.kernel ?? ""}`;
 }
+
+export async function onOurCpuProgram(url: string, frame: ImageBitmap): Promise<string> {
+  const opts: LoadOptions = { device: "cpu", cpuEngine: "program" };
+  const model: LocalModel = await LocalModel.load(url, opts);
+  const engine: "tract" | "program" = model.info.cpuEngine;
+  const why: string | undefined = model.info.cpuEngineReason;
+  const res: HubResponse = await model.predict(frame);
+  model.free();
+  return `${engine} ${why ?? ""} ${res.images.length}`;
+}

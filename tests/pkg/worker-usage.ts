@@ -5,11 +5,11 @@ import type { LatestQueue, WorkerFrame, WorkerModel, WorkerModelOptions, WorkerM
 import type { HubResponse, ModelInfo, RuntimeInfo, YoloError, YoloErrorCode } from "../../pkg/yolo_wasm.js";
 
 export async function stream(file: File, frames: AsyncIterable<VideoFrame>, canvas: OffscreenCanvas): Promise<WorkerModelStats> {
-  const options: WorkerModelOptions = { threads: 2, name: "mine.onnx", restarts: 1 };
+  const options: WorkerModelOptions = { threads: 2, name: "mine.onnx", restarts: 1, cpuEngine: "program" };
   const w: WorkerModel = await createWorkerModel(file, options);
   const info: ModelInfo = w.info;
   const runtime: RuntimeInfo = w.runtime;
-  console.log(info.task, runtime.build, runtime.threads);
+  console.log(info.task, runtime.build, runtime.threads, info.cpuEngine, info.cpuEngineReason);
   const opts: WorkerPredictOptions = { conf: 0.25, iou: 0.45, imgsz: info.imgsz[0], transfer: false };
   const bitmap: ImageBitmap = await createImageBitmap(file);
   const res: HubResponse = await w.predict(bitmap, opts);

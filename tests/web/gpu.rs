@@ -34,126 +34,148 @@ fn assert_unavailable(loaded: Result<LocalModel, JsValue>, what: &str) {
     assert!(message.contains("`navigator.gpu` is missing"), "{what}: {message}");
 }
 
-/// Every task and YOLO26 layout: (model, image, options, golden, task).
-pub(super) async fn gpu_case(
-    model: &'static [u8],
-    image: JsValue,
-    opts: JsValue,
-    want: Response,
-    task: &str,
-    what: &str,
-) {
+/// One golden case: the model, the image, the options, Ultralytics' answer, the task.
+pub(super) struct TaskCase {
+    pub model: &'static [u8],
+    pub image: JsValue,
+    pub opts: JsValue,
+    pub want: Response,
+    pub task: &'static str,
+    pub what: &'static str,
+}
+
+/// Detect: YOLO11 and YOLOv8.
+pub(super) fn detect_cases() -> Vec<TaskCase> {
+    vec![
+        TaskCase {
+            model: YOLO11N,
+            image: common::image_data(image!("large-1920x1080.png")).into(),
+            opts: options(640, 0.1, 0.7),
+            want: golden!("yolo11n-shapes__large-1920x1080__s640_c0.1_i0.7"),
+            task: "detect",
+            what: "yolo11n detect",
+        },
+        TaskCase {
+            model: YOLOV8N,
+            image: blob(image!("zidane.jpg"), "image/jpeg").into(),
+            opts: options(640, 0.25, 0.45),
+            want: golden!("yolov8n-shapes__zidane__s640_c0.25_i0.45"),
+            task: "detect",
+            what: "yolov8n detect",
+        },
+    ]
+}
+
+/// Segment, pose, OBB and classify (YOLO11).
+pub(super) fn other_task_cases() -> Vec<TaskCase> {
+    use super::tasks::{CLASSIFY, OBB, POSE, SEGMENT};
+    vec![
+        TaskCase {
+            model: SEGMENT,
+            image: blob(image!("bus.jpg"), "image/jpeg").into(),
+            opts: options(640, 0.1, 0.7),
+            want: golden!("yolo11n-seg-shapes__bus__s640_c0.1_i0.7"),
+            task: "segment",
+            what: "yolo11n segment",
+        },
+        TaskCase {
+            model: POSE,
+            image: common::image_data(image!("portrait-360x720.png")).into(),
+            opts: options(640, 0.1, 0.7),
+            want: golden!("yolo11n-pose-shapes__portrait-360x720__s640_c0.1_i0.7"),
+            task: "pose",
+            what: "yolo11n pose",
+        },
+        TaskCase {
+            model: OBB,
+            image: common::image_data(image!("obb-300x700.png")).into(),
+            opts: options(640, 0.25, 0.45),
+            want: golden!("yolo11n-obb-shapes__obb-300x700__s640_c0.25_i0.45"),
+            task: "obb",
+            what: "yolo11n obb",
+        },
+        TaskCase {
+            model: CLASSIFY,
+            image: common::image_data(image!("cls-200x120.png")).into(),
+            opts: JsValue::UNDEFINED,
+            want: golden!("yolo11n-cls-shapes__cls-200x120__s224_c0.25_i0.45"),
+            task: "classify",
+            what: "yolo11n classify",
+        },
+    ]
+}
+
+/// The four YOLO26 layouts (end-to-end heads).
+pub(super) fn yolo26_cases() -> Vec<TaskCase> {
+    use super::tasks::{YOLO26, YOLO26_OBB, YOLO26_POSE, YOLO26_SEGMENT};
+    vec![
+        TaskCase {
+            model: YOLO26,
+            image: common::image_data(image!("large-1920x1080.png")).into(),
+            opts: options(640, 0.1, 0.7),
+            want: golden!("yolo26n-shapes__large-1920x1080__s640_c0.1_i0.7"),
+            task: "detect",
+            what: "yolo26 detect",
+        },
+        TaskCase {
+            model: YOLO26_SEGMENT,
+            image: blob(image!("bus.jpg"), "image/jpeg").into(),
+            opts: options(640, 0.1, 0.7),
+            want: golden!("yolo26n-seg-shapes__bus__s640_c0.1_i0.7"),
+            task: "segment",
+            what: "yolo26 segment",
+        },
+        TaskCase {
+            model: YOLO26_POSE,
+            image: common::image_data(image!("portrait-360x720.png")).into(),
+            opts: options(640, 0.1, 0.7),
+            want: golden!("yolo26n-pose-shapes__portrait-360x720__s640_c0.1_i0.7"),
+            task: "pose",
+            what: "yolo26 pose",
+        },
+        TaskCase {
+            model: YOLO26_OBB,
+            image: common::image_data(image!("obb-640x480.png")).into(),
+            opts: options(640, 0.1, 0.7),
+            want: golden!("yolo26n-obb-shapes__obb-640x480__s640_c0.1_i0.7"),
+            task: "obb",
+            what: "yolo26 obb",
+        },
+    ]
+}
+
+/// A case on WebGPU (`device: "webgpu"`); without WebGPU, the `webgpu_unavailable` rejection.
+pub(super) async fn gpu_case(c: TaskCase) {
+    let what = c.what;
     if !common::has_webgpu() {
-        return assert_unavailable(load_on(model, DeviceChoice::WebGpu).await, what);
+        return assert_unavailable(load_on(c.model, DeviceChoice::WebGpu).await, what);
     }
-    let m = load_on(model, DeviceChoice::WebGpu).await.unwrap();
+    let m = load_on(c.model, DeviceChoice::WebGpu).await.unwrap();
     let d = device_of(&m);
     assert_eq!(d.device, "webgpu", "{what}: {:?}", d.device_reason);
-    check_task(&m, image, opts, want, task, &format!("{what} on WebGPU ({})", d.adapter.unwrap_or_default())).await;
+    let label = format!("{what} on WebGPU ({})", d.adapter.unwrap_or_default());
+    check_task(&m, c.image, c.opts, c.want, c.task, &label).await;
 }
 
 #[wasm_bindgen_test]
 async fn webgpu_detect_matches_ultralytics() {
-    gpu_case(
-        YOLO11N,
-        common::image_data(image!("large-1920x1080.png")).into(),
-        options(640, 0.1, 0.7),
-        golden!("yolo11n-shapes__large-1920x1080__s640_c0.1_i0.7"),
-        "detect",
-        "yolo11n detect",
-    )
-    .await;
-    gpu_case(
-        YOLOV8N,
-        blob(image!("zidane.jpg"), "image/jpeg").into(),
-        options(640, 0.25, 0.45),
-        golden!("yolov8n-shapes__zidane__s640_c0.25_i0.45"),
-        "detect",
-        "yolov8n detect",
-    )
-    .await;
+    for c in detect_cases() {
+        gpu_case(c).await;
+    }
 }
 
 #[wasm_bindgen_test]
 async fn webgpu_other_tasks_match_ultralytics() {
-    use super::tasks::{CLASSIFY, OBB, POSE, SEGMENT};
-    gpu_case(
-        SEGMENT,
-        blob(image!("bus.jpg"), "image/jpeg").into(),
-        options(640, 0.1, 0.7),
-        golden!("yolo11n-seg-shapes__bus__s640_c0.1_i0.7"),
-        "segment",
-        "yolo11n segment",
-    )
-    .await;
-    gpu_case(
-        POSE,
-        common::image_data(image!("portrait-360x720.png")).into(),
-        options(640, 0.1, 0.7),
-        golden!("yolo11n-pose-shapes__portrait-360x720__s640_c0.1_i0.7"),
-        "pose",
-        "yolo11n pose",
-    )
-    .await;
-    gpu_case(
-        OBB,
-        common::image_data(image!("obb-300x700.png")).into(),
-        options(640, 0.25, 0.45),
-        golden!("yolo11n-obb-shapes__obb-300x700__s640_c0.25_i0.45"),
-        "obb",
-        "yolo11n obb",
-    )
-    .await;
-    gpu_case(
-        CLASSIFY,
-        common::image_data(image!("cls-200x120.png")).into(),
-        JsValue::UNDEFINED,
-        golden!("yolo11n-cls-shapes__cls-200x120__s224_c0.25_i0.45"),
-        "classify",
-        "yolo11n classify",
-    )
-    .await;
+    for c in other_task_cases() {
+        gpu_case(c).await;
+    }
 }
 
 #[wasm_bindgen_test]
 async fn webgpu_yolo26_layouts_match_ultralytics() {
-    use super::tasks::{YOLO26, YOLO26_OBB, YOLO26_POSE, YOLO26_SEGMENT};
-    gpu_case(
-        YOLO26,
-        common::image_data(image!("large-1920x1080.png")).into(),
-        options(640, 0.1, 0.7),
-        golden!("yolo26n-shapes__large-1920x1080__s640_c0.1_i0.7"),
-        "detect",
-        "yolo26 detect",
-    )
-    .await;
-    gpu_case(
-        YOLO26_SEGMENT,
-        blob(image!("bus.jpg"), "image/jpeg").into(),
-        options(640, 0.1, 0.7),
-        golden!("yolo26n-seg-shapes__bus__s640_c0.1_i0.7"),
-        "segment",
-        "yolo26 segment",
-    )
-    .await;
-    gpu_case(
-        YOLO26_POSE,
-        common::image_data(image!("portrait-360x720.png")).into(),
-        options(640, 0.1, 0.7),
-        golden!("yolo26n-pose-shapes__portrait-360x720__s640_c0.1_i0.7"),
-        "pose",
-        "yolo26 pose",
-    )
-    .await;
-    gpu_case(
-        YOLO26_OBB,
-        common::image_data(image!("obb-640x480.png")).into(),
-        options(640, 0.1, 0.7),
-        golden!("yolo26n-obb-shapes__obb-640x480__s640_c0.1_i0.7"),
-        "obb",
-        "yolo26 obb",
-    )
-    .await;
+    for c in yolo26_cases() {
+        gpu_case(c).await;
+    }
 }
 
 /// Chromium's adapter is SwiftShader, Firefox's a fallback adapter (wgpu on lavapipe, no name
@@ -186,6 +208,8 @@ async fn load_options_are_checked() {
         (r#"{"device": "gpu"}"#, "device"),
         (r#"{"device": 1}"#, "device"),
         (r#"{"devices": "cpu"}"#, "devices"),
+        (r#"{"cpuEngine": "onnx"}"#, "cpuEngine"),
+        (r#"{"device": "cpu", "cpuEngine": true}"#, "cpuEngine"),
         (r#""webgpu""#, "options"),
     ] {
         let err =

@@ -2,7 +2,7 @@
 //! task, static and dynamic, on the CPU and on WebGPU, against Ultralytics' predictions on the
 //! same files (the parity tolerances).
 
-use super::gpu::gpu_case;
+use super::gpu::{gpu_case, TaskCase};
 use super::*;
 
 const V8: &[u8] = include_bytes!("../fixtures/models/yolov8n-shapes-nms.onnx");
@@ -118,42 +118,47 @@ async fn dynamic_nms_exports_use_the_thresholds_baked_into_the_export() {
     .await;
 }
 
+/// One static `nms=True` export per task.
+pub(super) fn nms_cases() -> Vec<TaskCase> {
+    vec![
+        TaskCase {
+            model: DETECT,
+            image: common::image_data(image!("large-1920x1080.png")).into(),
+            opts: options(416, 0.1, 0.7),
+            want: golden!("yolo11n-shapes-nms__large-1920x1080__s416_c0.1_i0.7"),
+            task: "detect",
+            what: "yolo11n nms=True",
+        },
+        TaskCase {
+            model: SEGMENT,
+            image: common::image_data(image!("square-640x640.png")).into(),
+            opts: options(416, 0.25, 0.45),
+            want: golden!("yolo11n-seg-shapes-nms__square-640x640__s416_c0.25_i0.45"),
+            task: "segment",
+            what: "segment nms=True",
+        },
+        TaskCase {
+            model: POSE,
+            image: blob(image!("bus.jpg"), "image/jpeg").into(),
+            opts: options(416, 0.1, 0.7),
+            want: golden!("yolo11n-pose-shapes-nms__bus__s416_c0.1_i0.7"),
+            task: "pose",
+            what: "pose nms=True",
+        },
+        TaskCase {
+            model: OBB,
+            image: common::image_data(image!("obb-1280x720.png")).into(),
+            opts: options(416, 0.1, 0.7),
+            want: golden!("yolo11n-obb-shapes-nms__obb-1280x720__s416_c0.1_i0.7"),
+            task: "obb",
+            what: "OBB nms=True",
+        },
+    ]
+}
+
 #[wasm_bindgen_test]
 async fn nms_exports_match_ultralytics_on_webgpu() {
-    gpu_case(
-        DETECT,
-        common::image_data(image!("large-1920x1080.png")).into(),
-        options(416, 0.1, 0.7),
-        golden!("yolo11n-shapes-nms__large-1920x1080__s416_c0.1_i0.7"),
-        "detect",
-        "yolo11n nms=True",
-    )
-    .await;
-    gpu_case(
-        SEGMENT,
-        common::image_data(image!("square-640x640.png")).into(),
-        options(416, 0.25, 0.45),
-        golden!("yolo11n-seg-shapes-nms__square-640x640__s416_c0.25_i0.45"),
-        "segment",
-        "segment nms=True",
-    )
-    .await;
-    gpu_case(
-        POSE,
-        blob(image!("bus.jpg"), "image/jpeg").into(),
-        options(416, 0.1, 0.7),
-        golden!("yolo11n-pose-shapes-nms__bus__s416_c0.1_i0.7"),
-        "pose",
-        "pose nms=True",
-    )
-    .await;
-    gpu_case(
-        OBB,
-        common::image_data(image!("obb-1280x720.png")).into(),
-        options(416, 0.1, 0.7),
-        golden!("yolo11n-obb-shapes-nms__obb-1280x720__s416_c0.1_i0.7"),
-        "obb",
-        "OBB nms=True",
-    )
-    .await;
+    for c in nms_cases() {
+        gpu_case(c).await;
+    }
 }

@@ -3,8 +3,10 @@
 // ../engines.test.mjs) compare the responses with Ultralytics' golden files. `features` is what
 // this engine and context offer, probed here (so the harness can reason which build must run), and
 // `wasmFetched` the .wasm files this context fetched (its resource timeline).
-//   run({ pkg: URL of pkg/yolo_wasm.js, threads: number | undefined, cases: [{model, image, imgsz, conf, iou}] })
-export async function run({ pkg: pkgUrl, threads, cases }) {
+//   run({ pkg: URL of pkg/yolo_wasm.js, threads: number | undefined, cases: [{model, image, imgsz, conf, iou}],
+//         loadOptions: LocalModel.load's options | undefined })
+// `engines` says, per model, which CPU executor ran it (info.cpuEngine, info.cpuEngineReason).
+export async function run({ pkg: pkgUrl, threads, cases, loadOptions }) {
   const pkg = await import(pkgUrl);
   const features = {
     sharedArrayBuffer: typeof SharedArrayBuffer,
@@ -27,18 +29,20 @@ export async function run({ pkg: pkgUrl, threads, cases }) {
     again.push(await pkg.initThreadPool(n).then(() => "ok", (e) => `${e.name} ${e.code} ${e.field}`));
   }
   const responses = [];
+  const engines = [];
   let model = null;
   let modelName = null;
   for (const c of cases) {
     if (c.model !== modelName) {
       model?.free();
-      model = await pkg.LocalModel.load(new URL(`/tests/fixtures/models/${c.model}`, location.href).href);
+      model = await pkg.LocalModel.load(new URL(`/tests/fixtures/models/${c.model}`, location.href).href, loadOptions);
       modelName = c.model;
     }
     const blob = await (await fetch(new URL(`/tests/fixtures/images/${c.image}`, location.href))).blob();
     const bitmap = await createImageBitmap(blob);
     responses.push(await model.predict(bitmap, { imgsz: c.imgsz, conf: c.conf, iou: c.iou }));
     bitmap.close();
+    engines.push({ model: c.model, cpuEngine: model.info.cpuEngine, cpuEngineReason: model.info.cpuEngineReason ?? null });
   }
   // Is this thread free while a prediction runs? Timer ticks (every 5 ms) during one predict of
   // the last case: none when the inference runs on this thread, some when it runs on a pool.
@@ -67,6 +71,7 @@ export async function run({ pkg: pkgUrl, threads, cases }) {
     predictMs,
     again,
     responses,
+    engines,
   };
 }
 

@@ -1,0 +1,50 @@
+//! Our CPU program on a model, step by step, next to tract's plan on the same input: per kernel
+//! family the time and GFLOP/s, then the slowest steps:
+//! `cargo run --release --example cpu_profile -- model.onnx [runs]`.
+
+use std::collections::BTreeMap;
+use yolo_wasm::cpu::CpuProgram;
+use yolo_wasm::YoloModel;
+
+fn main() -> Result<(), Box<dyn std::error::Error>> {
+    let mut args = std::env::args().skip(1);
+    let path = args.next().ok_or("usage: cpu_profile model.onnx [runs]")?;
+    let runs: usize = args.next().map_or(Ok(3), |r| r.parse())?;
+    let model = YoloModel::load(&std::fs::read(&path)?, path.clone())?;
+    let [h, w] = model.info().imgsz;
+    let mut program = CpuProgram::new(model.program(h, w)?)?;
+    let input = vec![0.5f32; 3 * h as usize * w as usize];
+    let session = yolo_wasm::model::Session::load(&std::fs::read(&path)?)?.1;
+    let best = |f: &mut dyn FnMut()| {
+        (0..runs)
+            .map(|_| {
+                let t = std::time::Instant::now();
+                f();
+                t.elapsed().as_secs_f64() * 1e3
+            })
+            .fold(f64::INFINITY, f64::min)
+    };
+    let ours = best(&mut || drop(program.run(&input)));
+    let tract = best(&mut || drop(session.run(h, w, input.clone())));
+    let times = program.profile(&input)?;
+    let macs: u64 = times.iter().map(|t| t.macs).sum();
+    println!("{path} at {h}×{w}: {} steps, {:.2} GMAC", times.len(), macs as f64 / 1e9);
+    println!("best of {runs}: our program {ours:.1} ms, tract's plan {tract:.1} ms (ours / tract {:.2})", ours / tract);
+    let mut per_family: BTreeMap<&str, (f64, u64, usize)> = BTreeMap::new();
+    for t in &times {
+        let e = per_family.entry(t.family).or_default();
+        e.0 += t.ms;
+        e.1 += t.macs;
+        e.2 += 1;
+    }
+    let gflops = |macs: u64, ms: f64| 2.0 * macs as f64 / (ms * 1e6).max(1e-9);
+    for (family, (ms, macs, n)) in per_family {
+        println!("  {family:12} {n:4} steps {ms:9.2} ms  {:6.1} GFLOP/s", gflops(macs, ms));
+    }
+    let mut slow = times.clone();
+    slow.sort_by(|a, b| b.ms.total_cmp(&a.ms));
+    for t in slow.iter().take(12) {
+        println!("  {:8.2} ms {:6.1} GFLOP/s {:12} {}", t.ms, gflops(t.macs, t.ms), t.family, t.label);
+    }
+    Ok(())
+}
