@@ -24,12 +24,19 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             })
             .fold(f64::INFINITY, f64::min)
     };
+    // Ours first, then tract's, then ours again: tract's AVX kernels leave the upper halves of
+    // the YMM registers dirty, which made every later SSE instruction of ours ~4× slower on this
+    // machine until `cpu::clear_upper_simd_state` (run before our program and after tract's
+    // plan); `after` shows that it holds.
     let ours = best(&mut || drop(program.run(&input)));
-    let tract = best(&mut || drop(session.run(h, w, input.clone())));
     let times = program.profile(&input)?;
+    let tract = best(&mut || drop(session.run(h, w, input.clone())));
+    let after = best(&mut || drop(program.run(&input)));
+
     let macs: u64 = times.iter().map(|t| t.macs).sum();
     println!("{path} at {h}×{w}: {} steps, {:.2} GMAC", times.len(), macs as f64 / 1e9);
     println!("best of {runs}: our program {ours:.1} ms, tract's plan {tract:.1} ms (ours / tract {:.2})", ours / tract);
+    println!("our program again, after tract's plan has run: {after:.1} ms");
     let mut per_family: BTreeMap<&str, (f64, u64, usize)> = BTreeMap::new();
     for t in &times {
         let e = per_family.entry(t.family).or_default();

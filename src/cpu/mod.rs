@@ -117,6 +117,7 @@ impl CpuProgram {
             )));
         }
         inp.copy_from_slice(input);
+        clear_upper_simd_state();
         for (i, step) in self.program.steps.iter().enumerate() {
             let Some((&out_t, inputs)) = step.tensors.split_last() else { continue };
             let started = web_time::Instant::now();
@@ -153,6 +154,26 @@ pub struct CpuStepTime {
     pub ms: f64,
     /// Multiply-adds (0 for non-products): GFLOP/s = 2 · macs / time.
     pub macs: u64,
+}
+
+/// Clears the upper halves of the AVX registers (`vzeroupper`) when this CPU has AVX. tract's
+/// AVX kernels return with them dirty, and on the machines we measure every later SSE
+/// instruction (the rest of the crate is built for baseline x86-64) then pays a transition
+/// penalty: our CPU program ran 3.5 s instead of 0.8 s after one run of tract's plan (our
+/// pre- and post-processing measured no change: their loops are short). Called before our
+/// program runs and after tract's plan; a no-op without AVX and off x86-64.
+pub fn clear_upper_simd_state() {
+    #[cfg(target_arch = "x86_64")]
+    {
+        #[target_feature(enable = "avx")]
+        unsafe fn zero_upper() {
+            std::arch::x86_64::_mm256_zeroupper();
+        }
+        if std::arch::is_x86_feature_detected!("avx") {
+            // SAFETY: the CPU has AVX (checked just above), all `vzeroupper` needs.
+            unsafe { zero_upper() }
+        }
+    }
 }
 
 /// One step on the reference kernels; `ins` are its input tensors in binding order.

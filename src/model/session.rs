@@ -391,7 +391,10 @@ impl Session {
             .map(|o| Tensor::from_shape(&o.shape, &o.data).map(IntoTValue::into_tvalue))
             .collect::<TractResult<TVec<_>>>()
             .map_err(|e| Error::Inference(format!("network output: {e}")))?;
-        to_outputs(tail.run((h, w), image, body)?).map(Some)
+        let outputs = tail.run((h, w), image, body);
+        #[cfg(not(target_arch = "wasm32"))]
+        crate::cpu::clear_upper_simd_state();
+        to_outputs(outputs?).map(Some)
     }
 
     /// Runs the network on a `[1, 3, h, w]` tensor and returns its outputs in graph order (for
@@ -407,6 +410,8 @@ impl Session {
         let run = || plan.run(tvec!(tensor.into()));
         #[cfg(not(target_arch = "wasm32"))]
         let outputs = self.threads.install(run);
+        #[cfg(not(target_arch = "wasm32"))]
+        crate::cpu::clear_upper_simd_state();
         #[cfg(all(target_arch = "wasm32", feature = "threads"))]
         let outputs = super::web_pool::install(run);
         #[cfg(all(target_arch = "wasm32", not(feature = "threads")))]
