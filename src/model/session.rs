@@ -206,8 +206,13 @@ pub fn softmax_last_axis(mut model: TypedModel) -> TractResult<TypedModel> {
 }
 
 impl Session {
-    /// Parses ONNX bytes: returns the model's YOLO metadata and a session.
+    /// Parses ONNX bytes: returns the model's YOLO metadata and a session on tract's plan.
     pub fn load(bytes: &[u8]) -> Result<(ModelInfo, Session)> {
+        Session::load_on(bytes, CpuEngine::default())
+    }
+
+    /// Parses ONNX bytes into a session on `engine` (a static export is made ready on it here).
+    pub fn load_on(bytes: &[u8], engine: CpuEngine) -> Result<(ModelInfo, Session)> {
         if bytes.is_empty() {
             return Err(invalid("the model is empty (0 bytes)"));
         }
@@ -248,7 +253,7 @@ impl Session {
             tail,
             plans: Mutex::new(Vec::new()),
             fixed_input: fixed,
-            engine: CpuEngine::default(),
+            engine,
             fallback: Mutex::new(None),
             #[cfg(not(target_arch = "wasm32"))]
             threads: super::threads::Threads::default(),
@@ -271,8 +276,11 @@ impl Session {
         &self.threads
     }
 
-    /// Runs later inferences on `engine` (networks already made ready are made again).
+    /// Runs later inferences on `engine` (a change makes the networks ready again).
     pub fn set_engine(&mut self, engine: CpuEngine) {
+        if engine == self.engine {
+            return;
+        }
         self.engine = engine;
         self.plans.lock().unwrap_or_else(|e| e.into_inner()).clear();
         *self.fallback.lock().unwrap_or_else(|e| e.into_inner()) = None;

@@ -57,6 +57,13 @@ impl YoloModel {
         Ok(YoloModel { info, session, name: name.into() })
     }
 
+    /// [`Self::load`] with the CPU executor chosen up front (a static export is made ready once,
+    /// on that engine, rather than on tract's plan first).
+    pub fn load_on(bytes: &[u8], name: impl Into<String>, engine: crate::model::CpuEngine) -> Result<Self> {
+        let (info, session) = Session::load_on(bytes, engine)?;
+        Ok(YoloModel { info, session, name: name.into() })
+    }
+
     /// Native: runs this model's inferences with `threads` (tract's multithread executor; a
     /// clone of one [`crate::Threads`] shares its pool). Without it, one thread, as before.
     #[cfg(not(target_arch = "wasm32"))]

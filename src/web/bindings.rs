@@ -302,7 +302,7 @@ impl LocalModel {
         // In the threaded build this runs on the pool too once it is up (the calling thread then
         // never runs tract while pool threads may hold tract's locks); while the pool is still
         // starting (no pool thread runs tract yet) it runs here, overlapping the start.
-        let load = move || YoloModel::load(&bytes, name).map(|m| m.with_cpu_engine(engine));
+        let load = move || YoloModel::load_on(&bytes, name, engine);
         let model = heavy(false, load).await.and_then(|r| r).map_err(to_js)?;
         let (program, device) = device::choose(choice, &model).await.map_err(to_js)?;
         Ok(LocalModel {
