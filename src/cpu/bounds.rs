@@ -175,6 +175,19 @@ mod tests {
     }
 
     #[test]
+    fn an_empty_product_reaches_nothing_and_runs_nothing() {
+        let p = GemmParams { m: 0, n: 5, k: 3, b_k: 5, b_n: 1, ..Default::default() };
+        assert_eq!(extents(&Params::Gemm(p)).unwrap(), vec![0, 0, 0, 0]);
+        // The kernel must then read nothing: empty slices would panic on any read.
+        crate::cpu::reference::gemm(&p, &[], &[], &[], &mut []);
+        let odd = GemmParams { m: 1, n: 2, k: 1, im2col: 2, b_n: 1, c_n: 1, ..Default::default() };
+        let e = extents(&Params::Gemm(odd)).unwrap();
+        let (a, b, c) = (vec![1.0; e[0]], vec![2.0; e[1]], &mut vec![0.0; e[3]]);
+        crate::cpu::reference::gemm(&odd, &a, &b, &[], c);
+        assert_eq!(c, &[2.0, 2.0], "im2col other than 1 reads B as a matrix, as the bounds assume");
+    }
+
+    #[test]
     fn a_scattered_product_reaches_its_last_column() {
         // 6 columns in groups of 4 (column j at (j / 4) · 100 + (j % 4) · 2): the bound takes the
         // last group's offset and the widest in-group column, 100 + 3 · 2, an upper bound of

@@ -25,7 +25,8 @@ pub(crate) fn activate(v: f32, act: u32) -> f32 {
 /// Fills `row` with row `kk` of B: a strided matrix row, or with `im2col`, the image values under
 /// patch tap `kk` for every output pixel (zero where the tap falls in the padding).
 fn b_row(p: &GemmParams, b: &[f32], b0: usize, kk: usize, row: &mut [f32]) {
-    if p.im2col == 0 {
+    // As in `gemm.wgsl` (and `bounds.rs`): patches only when `im2col` is exactly 1.
+    if p.im2col != 1 {
         let (b_k, b_n) = (p.b_k as usize, p.b_n as usize);
         for (j, v) in row.iter_mut().enumerate() {
             *v = b[b0 + kk * b_k + j * b_n];
@@ -54,6 +55,10 @@ fn b_row(p: &GemmParams, b: &[f32], b0: usize, kk: usize, row: &mut [f32]) {
 /// applies the activation and scatters through C's strides.
 pub(crate) fn gemm(p: &GemmParams, a: &[f32], b: &[f32], bias: &[f32], c: &mut [f32]) {
     let (m, n, k) = (p.m as usize, p.n as usize, p.k as usize);
+    if m == 0 || n == 0 {
+        // Nothing to write (and `bounds.rs` admitted no reads).
+        return;
+    }
     let mut acc = vec![0f32; m * n];
     let mut row = vec![0f32; n];
     for batch in 0..p.batches.max(1) as usize {
@@ -62,7 +67,7 @@ pub(crate) fn gemm(p: &GemmParams, a: &[f32], b: &[f32], bias: &[f32], c: &mut [
         let b0 = batch * p.b_batch as usize;
         for kk in 0..k {
             b_row(p, b, b0, kk, &mut row);
-            for (i, acc_row) in acc.chunks_exact_mut(n.max(1)).enumerate().take(m) {
+            for (i, acc_row) in acc.chunks_exact_mut(n).enumerate() {
                 let av = a[a0 + i * p.a_m as usize + kk * p.a_k as usize];
                 for (x, &y) in acc_row.iter_mut().zip(&row) {
                     *x += av * y;
