@@ -10,11 +10,12 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let mut args = std::env::args().skip(1);
     let path = args.next().ok_or("usage: cpu_profile model.onnx [runs]")?;
     let runs: usize = args.next().map_or(Ok(3), |r| r.parse())?;
-    let model = YoloModel::load(&std::fs::read(&path)?, path.clone())?;
+    let bytes = std::fs::read(&path)?;
+    let model = YoloModel::load(&bytes, path.clone())?;
     let [h, w] = model.info().imgsz;
     let mut program = CpuProgram::new(model.program(h, w)?)?;
     let input = vec![0.5f32; 3 * h as usize * w as usize];
-    let session = yolo_wasm::model::Session::load(&std::fs::read(&path)?)?.1;
+    let session = yolo_wasm::model::Session::load(&bytes)?.1;
     let best = |f: &mut dyn FnMut()| {
         (0..runs)
             .map(|_| {

@@ -38,8 +38,7 @@ fn check_on(engine: CpuEngine, label: &str, min_cases: usize, pick: impl Fn(&Cas
     for case in &cases {
         let model = models.entry(case.model.clone()).or_insert_with(|| {
             let bytes = std::fs::read(common::fixture(&format!("models/{}", case.model))).unwrap();
-            let model = YoloModel::load(&bytes, case.model.clone()).unwrap().with_threads(threads.clone());
-            model.with_cpu_engine(engine)
+            YoloModel::load_on(&bytes, case.model.clone(), engine).unwrap().with_threads(threads.clone())
         });
         let img = common::oracle_pixels(&case.image);
         let px = Pixels::new(img.width(), img.height(), 3, img.as_raw()).unwrap();

@@ -498,7 +498,7 @@ fn an_uncovered_op_falls_back_to_tracts_plan_with_the_reason() {
     for (op, covered) in [("Sigmoid", true), ("Erf", false)] {
         let bytes = handmade_detect(op);
         let tract = YoloModel::load(&bytes, op).unwrap();
-        let program = YoloModel::load(&bytes, op).unwrap().with_cpu_engine(CpuEngine::Program);
+        let program = YoloModel::load_on(&bytes, op, CpuEngine::Program).unwrap();
         let expected = tract.predict(&px, &opts).unwrap();
         let ours = program.predict(&px, &opts).unwrap();
         match (covered, program.cpu_engine_fallback()) {

@@ -190,25 +190,30 @@ async fn canvases_and_model_url() {
     assert_eq!(error_code(&missing).1, "network");
 }
 
-#[wasm_bindgen_test]
-async fn dynamic_model_at_other_sizes() {
-    let model = load(YOLO11N_DYNAMIC).await.unwrap();
+/// The dynamic export at two sizes (320 from `ImageData`, 480 from a PNG `Blob`); `on` names
+/// the executor in the messages.
+async fn check_dynamic_sizes(model: &LocalModel, on: &str) {
     check_case(
-        &model,
+        model,
         common::image_data(image!("landscape-800x450.png")).into(),
         options(320, 0.25, 0.45),
         golden!("yolo11n-shapes-dynamic__landscape-800x450__s320_c0.25_i0.45"),
-        "yolo11n dynamic landscape 320",
+        &format!("yolo11n dynamic landscape 320 {on}"),
     )
     .await;
     check_case(
-        &model,
+        model,
         blob(image!("portrait-360x720.png"), "image/png").into(),
         options(480, 0.1, 0.7),
         golden!("yolo11n-shapes-dynamic__portrait-360x720__s480_c0.1_i0.7"),
-        "yolo11n dynamic portrait 480 Blob",
+        &format!("yolo11n dynamic portrait 480 Blob {on}"),
     )
     .await;
+}
+
+#[wasm_bindgen_test]
+async fn dynamic_model_at_other_sizes() {
+    check_dynamic_sizes(&load(YOLO11N_DYNAMIC).await.unwrap(), "on tract's plan").await;
 }
 
 #[wasm_bindgen_test]

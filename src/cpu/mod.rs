@@ -13,7 +13,7 @@ pub(crate) mod reference;
 
 use crate::error::Error;
 use crate::model::Output;
-use crate::program::{plan_buffers, Params, Program, TensorKind};
+use crate::program::{const_values, plan_buffers, Params, Program, TensorKind};
 
 /// A program ready to run on the CPU: constants unpacked once, every buffer allocated once.
 #[derive(Debug)]
@@ -38,10 +38,7 @@ impl CpuProgram {
                 continue;
             }
             let values = match &info.kind {
-                TensorKind::Const(k) => k
-                    .try_as_plain_ram()
-                    .and_then(|v| v.as_slice::<f32>().map(<[f32]>::to_vec))
-                    .map_err(|e| Error::Inference(format!("a weight tensor is not f32 values: {e}")))?,
+                TensorKind::Const(k) => const_values(k).map_err(Error::Inference)?.to_vec(),
                 TensorKind::Dummy => vec![0.0],
                 TensorKind::Input | TensorKind::Intermediate => vec![0.0; info.len],
             };
@@ -87,7 +84,7 @@ impl CpuProgram {
     /// Runs the program on one input (its values row-major, as many as the model takes) and
     /// returns the outputs in graph order.
     pub fn run(&mut self, input: &[f32]) -> Result<Vec<Output>, Error> {
-        self.execute(input, |_, _| {})?;
+        self.execute(input, None)?;
         Ok(self.outputs())
     }
 
@@ -95,7 +92,7 @@ impl CpuProgram {
     /// slow families (`cargo run --release --example cpu_profile`).
     pub fn profile(&mut self, input: &[f32]) -> Result<Vec<CpuStepTime>, Error> {
         let mut ms = vec![0.0; self.program.steps.len()];
-        self.execute(input, |i, t| ms[i] = t)?;
+        self.execute(input, Some(&mut ms))?;
         Ok(self
             .program
             .steps
@@ -105,8 +102,9 @@ impl CpuProgram {
             .collect())
     }
 
-    /// Writes the input and runs every step in order, telling `timed` each step's milliseconds.
-    fn execute(&mut self, input: &[f32], mut timed: impl FnMut(usize, f64)) -> Result<(), Error> {
+    /// Writes the input and runs every step in order; with `ms`, times each step into it (the
+    /// clock is read only when profiling: in wasm each reading is a call into JS).
+    fn execute(&mut self, input: &[f32], mut ms: Option<&mut [f64]>) -> Result<(), Error> {
         let (input_t, _) = self.program.input;
         let inp = &mut self.buffers[self.buffer_of[input_t]];
         if input.len() != inp.len() {
@@ -120,7 +118,7 @@ impl CpuProgram {
         clear_upper_simd_state();
         for (i, step) in self.program.steps.iter().enumerate() {
             let Some((&out_t, inputs)) = step.tensors.split_last() else { continue };
-            let started = web_time::Instant::now();
+            let started = ms.is_some().then(web_time::Instant::now);
             // The output's buffer is taken out for the step (the plan never gives an output
             // the buffer of one of its step's inputs), then put back.
             let out_b = self.buffer_of[out_t];
@@ -128,7 +126,9 @@ impl CpuProgram {
             let ins: Vec<&[f32]> = inputs.iter().map(|&t| self.buffers[self.buffer_of[t]].as_slice()).collect();
             run_step(&step.params, &ins, &mut out);
             self.buffers[out_b] = out;
-            timed(i, started.elapsed().as_secs_f64() * 1e3);
+            if let (Some(ms), Some(started)) = (ms.as_deref_mut(), started) {
+                ms[i] = started.elapsed().as_secs_f64() * 1e3;
+            }
         }
         Ok(())
     }

@@ -5,7 +5,7 @@
 use super::device::{Gpu, GpuError};
 use super::kernel::{workgroups, Kernel};
 use crate::model::Output;
-use crate::program::{plan_buffers, Program, TensorKind};
+use crate::program::{const_values, plan_buffers, Program, TensorKind};
 use std::collections::HashMap;
 use wgpu::util::DeviceExt;
 
@@ -93,16 +93,11 @@ impl GpuProgram {
                 t.len
             )));
         }
-        // The constants' values (the lowering admits only f32 constants).
         let weights = program
             .tensors
             .iter()
             .map(|t| match &t.kind {
-                TensorKind::Const(k) => k
-                    .try_as_plain_ram()
-                    .and_then(|v| v.as_slice::<f32>().map(<[f32]>::to_vec))
-                    .map(Some)
-                    .map_err(|e| GpuError::Failed(format!("a weight tensor is not f32 values: {e}"))),
+                TensorKind::Const(k) => const_values(k).map(|v| Some(v.to_vec())).map_err(GpuError::Failed),
                 _ => Ok(None),
             })
             .collect::<Result<Vec<_>, _>>()?;

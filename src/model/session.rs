@@ -276,20 +276,6 @@ impl Session {
         &self.threads
     }
 
-    /// Runs later inferences on `engine` (a change makes the networks ready again).
-    pub fn set_engine(&mut self, engine: CpuEngine) {
-        if engine == self.engine {
-            return;
-        }
-        self.engine = engine;
-        self.plans.lock().unwrap_or_else(|e| e.into_inner()).clear();
-        *self.fallback.lock().unwrap_or_else(|e| e.into_inner()) = None;
-        if let Some((h, w)) = self.fixed_input {
-            // A static export is made ready at once, as at load; a failure shows on first run.
-            let _ = self.compiled(h, w);
-        }
-    }
-
     /// The CPU executor asked for.
     pub fn engine(&self) -> CpuEngine {
         self.engine
@@ -335,10 +321,16 @@ impl Session {
         Ok(compiled)
     }
 
+    /// The network (for an `nms=True` export, its part before the embedded NMS) lowered into our
+    /// own program for an `h × w` input (`crate::program`), for either executor, or why not.
+    pub fn lowered(&self, h: u32, w: u32) -> std::result::Result<crate::program::Program, crate::program::Unsupported> {
+        let graph = self.decluttered(h, w).map_err(|e| crate::program::Unsupported(e.to_string()))?;
+        crate::program::lower(&graph)
+    }
+
     /// Our own program for an `h × w` input on the CPU executor, or why not.
     fn program(&self, h: u32, w: u32) -> std::result::Result<crate::cpu::CpuProgram, String> {
-        let graph = self.decluttered(h, w).map_err(|e| e.to_string())?;
-        let program = crate::program::lower(&graph).map_err(|e| e.to_string())?;
+        let program = self.lowered(h, w).map_err(|e| e.to_string())?;
         crate::cpu::CpuProgram::new(program).map_err(|e| e.to_string())
     }
 

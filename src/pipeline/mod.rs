@@ -57,8 +57,9 @@ impl YoloModel {
         Ok(YoloModel { info, session, name: name.into() })
     }
 
-    /// [`Self::load`] with the CPU executor chosen up front (a static export is made ready once,
-    /// on that engine, rather than on tract's plan first).
+    /// [`Self::load`] with the CPU executor chosen: tract's optimised plan (the default) or our own
+    /// program (`crate::cpu`; a graph it does not cover runs on tract's plan, the reason in
+    /// [`Self::cpu_engine_fallback`]). A static export is made ready here, on that engine.
     pub fn load_on(bytes: &[u8], name: impl Into<String>, engine: crate::model::CpuEngine) -> Result<Self> {
         let (info, session) = Session::load_on(bytes, engine)?;
         Ok(YoloModel { info, session, name: name.into() })
@@ -69,14 +70,6 @@ impl YoloModel {
     #[cfg(not(target_arch = "wasm32"))]
     pub fn with_threads(mut self, threads: crate::Threads) -> Self {
         self.session.set_threads(threads);
-        self
-    }
-
-    /// Runs this model's CPU inferences on `engine`: tract's optimised plan (the default) or our
-    /// own program (`crate::cpu`; a graph it does not cover runs on tract's plan, the reason in
-    /// [`Self::cpu_engine_fallback`]).
-    pub fn with_cpu_engine(mut self, engine: crate::model::CpuEngine) -> Self {
-        self.session.set_engine(engine);
         self
     }
 
@@ -211,8 +204,7 @@ impl YoloModel {
     /// The network (for an `nms=True` export, its part before the embedded NMS) lowered into our
     /// own program for an `h` × `w` input (`crate::program`), for either executor.
     pub fn program(&self, h: u32, w: u32) -> std::result::Result<crate::program::Program, crate::program::Unsupported> {
-        let graph = self.session.decluttered(h, w).map_err(|e| crate::program::Unsupported(e.to_string()))?;
-        crate::program::lower(&graph)
+        self.session.lowered(h, w)
     }
 
     /// Top-5 classes of a classifier's output.

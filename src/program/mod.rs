@@ -28,6 +28,14 @@ pub enum TensorKind {
     Dummy,
 }
 
+/// A constant's values (the lowering admits only f32 constants), for an executor to upload or
+/// copy once at load.
+pub fn const_values(k: &Tensor) -> std::result::Result<&[f32], String> {
+    k.try_as_plain_ram()
+        .and_then(|v| v.as_slice::<f32>())
+        .map_err(|e| format!("a weight tensor is not f32 values: {e}"))
+}
+
 /// One tensor: its length in `f32` values and where it comes from.
 #[derive(Debug, Clone)]
 pub struct TensorInfo {

@@ -41,22 +41,7 @@ async fn cpu_program_detect_and_dynamic_match_ultralytics() {
         program_case(c).await;
     }
     let model = load_program(YOLO11N_DYNAMIC).await;
-    check_case(
-        &model,
-        common::image_data(image!("landscape-800x450.png")).into(),
-        options(320, 0.25, 0.45),
-        golden!("yolo11n-shapes-dynamic__landscape-800x450__s320_c0.25_i0.45"),
-        "yolo11n dynamic 320 on the CPU program",
-    )
-    .await;
-    check_case(
-        &model,
-        blob(image!("portrait-360x720.png"), "image/png").into(),
-        options(480, 0.1, 0.7),
-        golden!("yolo11n-shapes-dynamic__portrait-360x720__s480_c0.1_i0.7"),
-        "yolo11n dynamic 480 on the CPU program",
-    )
-    .await;
+    check_dynamic_sizes(&model, "on the CPU program").await;
     assert_on_program(&model, "dynamic");
 }
 
