@@ -16,7 +16,7 @@ use tract_onnx::tract_core::ops::binary::TypedBinOp;
 use tract_onnx::tract_core::ops::cnn::{Conv, Deconv, KernelFormat, MaxPool, PaddingSpec, PoolSpec};
 use tract_onnx::tract_core::ops::einsum::EinSum;
 use tract_onnx::tract_core::ops::nn::{DataFormat, Softmax, SoftmaxKind};
-use yolo_wasm::cpu::CpuProgram;
+use yolo_wasm::cpu::{CpuProgram, Kernels};
 use yolo_wasm::gpu::{lower, Gpu, GpuProgram, Kernel};
 use yolo_wasm::{Pixels, PredictOptions, YoloModel};
 
@@ -42,7 +42,8 @@ fn tensor(shape: &[usize], seed: u64) -> Tensor {
 }
 
 /// Runs `model` (one f32 input of `shape`) with tract's plan and through the lowering on both
-/// executors, and asserts every output agrees within `tol` (absolute, scaled by the magnitude).
+/// executors (the CPU one on its tuned kernels, with the portable micro-kernel and on the scalar
+/// references), and asserts every output agrees within `tol` (absolute, scaled by the magnitude).
 fn same_as_tract(model: TypedModel, shape: &[usize], seed: u64, tol: f32) {
     let input = tensor(shape, seed);
     let theirs = model.clone().into_runnable().unwrap().run(tvec!(input.clone().into())).unwrap();
@@ -51,8 +52,14 @@ fn same_as_tract(model: TypedModel, shape: &[usize], seed: u64, tol: f32) {
     let data = input.try_as_plain_ram().unwrap().as_slice::<f32>().unwrap().to_vec();
     let on_gpu = pollster::block_on(GpuProgram::new(gpu(), program.clone())).unwrap();
     let on_gpu = pollster::block_on(on_gpu.run(&data)).unwrap();
-    let on_cpu = CpuProgram::new(program).unwrap().run(&data).unwrap();
-    for (executor, ours) in [("gpu", on_gpu), ("cpu", on_cpu)] {
+    let on_cpu = |kernels| CpuProgram::with_kernels(program.clone(), kernels).unwrap().run(&data).unwrap();
+    let executors = [
+        ("gpu", on_gpu),
+        ("cpu", on_cpu(Kernels::Best)),
+        ("cpu portable", on_cpu(Kernels::Portable)),
+        ("cpu reference", on_cpu(Kernels::Reference)),
+    ];
+    for (executor, ours) in executors {
         assert_eq!(ours.len(), theirs.len());
         for (o, c) in ours.iter().zip(&theirs) {
             let c = c.clone().into_tensor();

@@ -2,18 +2,28 @@
 //! executor runs — tract still loads, types and declutters the ONNX graph, `crate::program`
 //! lowers it — over buffers planned once by liveness ([`plan_buffers`]).
 //!
-//! Today its kernels are the scalar references of [`reference`] (what each WGSL kernel computes,
-//! in plain loops): correct on every fixture model, not yet fast, so models still run on tract's
-//! optimised plan by default. The tuned kernels (channels-last activations, packed weights,
-//! direct 1×1 and indirect k×k products, SIMD micro-kernels, threads) replace them family by
-//! family, each property-tested against these. DESIGN.md "Our own CPU executor" has the plan.
+//! Kernels: products ([`gemm`]) run on SIMD micro-kernels over weights packed at load
+//! ([`microkernel`], [`pack`]); grouped and depthwise convolutions row by row ([`direct`]);
+//! activations through a vectorised `exp` ([`activation`]); the other families, and the cases
+//! the tuned kernels do not take, on the scalar references of [`reference`] (what each WGSL
+//! kernel computes, in plain loops), which the tuned kernels are tested against. Still to come
+//! (DESIGN.md "Our own CPU executor"): channels-last activations, the indirect k×k product,
+//! concat in place, threads.
 
+mod activation;
 mod bounds;
+mod direct;
+mod gemm;
+mod microkernel;
+mod pack;
 pub(crate) mod reference;
+mod strided;
 
 use crate::error::Error;
 use crate::model::Output;
+use crate::program::params::{Act, GemmParams, UnaryParams};
 use crate::program::{const_values, plan_buffers, Params, Program, TensorKind};
+use microkernel::Microkernel;
 
 /// A program ready to run on the CPU: constants unpacked once, every buffer allocated once.
 #[derive(Debug)]
@@ -23,12 +33,46 @@ pub struct CpuProgram {
     buffer_of: Vec<usize>,
     /// The buffers: pooled slots, then one per tensor that owns its own.
     buffers: Vec<Vec<f32>>,
+    /// The products' micro-kernel on this machine.
+    kernel: Microkernel,
+    /// Per step: a product's A packed at load (when A is a constant).
+    packed_a: Vec<Option<Vec<f32>>>,
+    /// Buffers the kernels reuse from step to step.
+    scratch: Scratch,
+    /// False: every step on the scalar references ([`Kernels::Reference`]).
+    tuned: bool,
+}
+
+/// Which kernels a [`CpuProgram`] runs: the tuned ones (the default), or for tests the
+/// references or the portable micro-kernel on any machine.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Kernels {
+    /// The fastest this machine has.
+    Best,
+    /// The tuned kernels with the portable micro-kernel (what machines without AVX2 run).
+    Portable,
+    /// Every step on the scalar reference of its family.
+    Reference,
+}
+
+/// Buffers the tuned kernels reuse from step to step.
+#[derive(Debug, Default)]
+struct Scratch {
+    /// The products' packed blocks and tile.
+    gemm: gemm::Scratch,
+    /// One output row of a direct convolution.
+    row: Vec<f32>,
 }
 
 impl CpuProgram {
     /// Checks every step against the tensors it binds, unpacks the constants and allocates the
     /// buffers. A step whose parameters reach past a tensor fails here, with the step's label.
     pub fn new(program: Program) -> Result<CpuProgram, Error> {
+        CpuProgram::with_kernels(program, Kernels::Best)
+    }
+
+    /// [`CpuProgram::new`] on the given kernels.
+    pub fn with_kernels(program: Program, kernels: Kernels) -> Result<CpuProgram, Error> {
         let (slots, sizes) = plan_buffers(&program);
         let mut buffers: Vec<Vec<f32>> = sizes.iter().map(|&len| vec![0.0; len]).collect();
         let mut buffer_of = Vec::with_capacity(program.tensors.len());
@@ -73,7 +117,24 @@ impl CpuProgram {
                 }
             }
         }
-        Ok(CpuProgram { program, buffer_of, buffers })
+        let kernel = if kernels == Kernels::Best { Microkernel::best() } else { Microkernel::portable() };
+        let tuned = kernels != Kernels::Reference;
+        let packed_a = program
+            .steps
+            .iter()
+            .map(|step| match (&step.params, step.tensors.first()) {
+                (Params::Gemm(p), Some(&a)) if tuned && matches!(program.tensors[a].kind, TensorKind::Const(_)) => {
+                    Some(gemm::prepack_a(p, &buffers[buffer_of[a]], &kernel))
+                }
+                _ => None,
+            })
+            .collect();
+        Ok(CpuProgram { program, buffer_of, buffers, kernel, packed_a, scratch: Scratch::default(), tuned })
+    }
+
+    /// The products' micro-kernel on this machine (its name and tile), for profiles.
+    pub fn kernel_name(&self) -> &'static str {
+        self.kernel.name
     }
 
     /// The program this runs.
@@ -124,7 +185,12 @@ impl CpuProgram {
             let out_b = self.buffer_of[out_t];
             let mut out = std::mem::take(&mut self.buffers[out_b]);
             let ins: Vec<&[f32]> = inputs.iter().map(|&t| self.buffers[self.buffer_of[t]].as_slice()).collect();
-            run_step(&step.params, &ins, &mut out);
+            let tuned = Tuned { kernel: &self.kernel, packed_a: self.packed_a[i].as_deref() };
+            if self.tuned {
+                run_step(&step.params, &ins, &mut out, &tuned, &mut self.scratch);
+            } else {
+                reference::run_step(&step.params, &ins, &mut out);
+            }
             self.buffers[out_b] = out;
             if let (Some(ms), Some(started)) = (ms.as_deref_mut(), started) {
                 ms[i] = started.elapsed().as_secs_f64() * 1e3;
@@ -176,18 +242,41 @@ pub fn clear_upper_simd_state() {
     }
 }
 
-/// One step on the reference kernels; `ins` are its input tensors in binding order.
-fn run_step(params: &Params, ins: &[&[f32]], out: &mut [f32]) {
+/// What the tuned kernels of one step need besides its tensors.
+struct Tuned<'a> {
+    kernel: &'a Microkernel,
+    /// The step's A, packed at load.
+    packed_a: Option<&'a [f32]>,
+}
+
+/// One step on the tuned kernels; `ins` are its input tensors in binding order.
+fn run_step(params: &Params, ins: &[&[f32]], out: &mut [f32], tuned: &Tuned, scratch: &mut Scratch) {
     match (params, ins) {
-        (Params::Gemm(p), [a, b, bias]) => reference::gemm(p, a, b, bias, out),
-        (Params::ConvDirect(p), [x, w, bias]) => reference::conv_direct(p, x, w, bias, out),
-        (Params::Binary(p), [a, b]) => reference::binary(p, a, b, out),
-        (Params::Unary(p), [a]) => reference::unary(p, a, out),
-        (Params::Copy(p), [x]) => reference::copy(p, x, out),
-        (Params::Softmax(p), [x]) => reference::softmax(p, x, out),
-        (Params::Reduce(p), [x]) => reference::reduce(p, x, out),
-        (Params::MaxPool(p), [x]) => reference::maxpool(p, x, out),
-        // `CpuProgram::new` checked every step's tensor count against its family.
-        _ => {}
+        (Params::Gemm(p), [a, b, bias]) if p.k > 0 && has_bias(p, bias) => {
+            gemm::gemm(p, tuned.kernel, a, tuned.packed_a, b, bias, out, &mut scratch.gemm)
+        }
+        (Params::ConvDirect(p), [x, w, bias]) if direct::handles(p) => {
+            direct::conv_direct(p, x, w, bias, out, &mut scratch.row)
+        }
+        (Params::Unary(p), [a]) if matches!(p.op, UnaryParams::SILU | UnaryParams::SIGMOID) => {
+            let n = p.count as usize;
+            out[..n].copy_from_slice(&a[..n]);
+            let act = if p.op == UnaryParams::SILU { Act::Silu } else { Act::Sigmoid };
+            activation::apply(act as u32, &mut out[..n]);
+        }
+        (Params::Binary(p), [a, b]) => strided::binary(p, a, b, out),
+        (Params::Copy(p), [x]) => strided::copy(p, x, out),
+        // The other families, and the cases the tuned kernels above do not take.
+        _ => reference::run_step(params, ins, out),
+    }
+}
+
+/// Whether a product's bias tensor holds what its mode reads (`bounds.rs` checks the same; the
+/// tuned product slices it by rows and columns).
+fn has_bias(p: &GemmParams, bias: &[f32]) -> bool {
+    match p.bias_mode {
+        GemmParams::BIAS_PER_ROW => bias.len() >= p.m as usize,
+        GemmParams::BIAS_PER_COLUMN => bias.len() >= p.n as usize,
+        _ => true,
     }
 }

@@ -7,7 +7,7 @@
 //! the program was loaded; they are called only after that check.
 
 use crate::program::params::{
-    Act, BinaryParams, ConvDirectParams, CopyParams, GemmParams, MaxPoolParams, ReduceParams, SoftmaxParams,
+    Act, BinaryParams, ConvDirectParams, CopyParams, GemmParams, MaxPoolParams, Params, ReduceParams, SoftmaxParams,
     UnaryParams,
 };
 
@@ -285,5 +285,21 @@ pub(crate) fn maxpool(p: &MaxPoolParams, src: &[f32], dst: &mut [f32]) {
                 dst[ch * p.y_c as usize + oy * p.y_h as usize + ox * p.y_w as usize] = best;
             }
         }
+    }
+}
+
+/// One step on the reference kernels; `ins` are its input tensors in binding order
+/// (`CpuProgram::new` checked their count against the family).
+pub(crate) fn run_step(params: &Params, ins: &[&[f32]], out: &mut [f32]) {
+    match (params, ins) {
+        (Params::Gemm(p), [a, b, bias]) => gemm(p, a, b, bias, out),
+        (Params::ConvDirect(p), [x, w, bias]) => conv_direct(p, x, w, bias, out),
+        (Params::Binary(p), [a, b]) => binary(p, a, b, out),
+        (Params::Unary(p), [a]) => unary(p, a, out),
+        (Params::Copy(p), [x]) => copy(p, x, out),
+        (Params::Softmax(p), [x]) => softmax(p, x, out),
+        (Params::Reduce(p), [x]) => reduce(p, x, out),
+        (Params::MaxPool(p), [x]) => maxpool(p, x, out),
+        _ => {}
     }
 }

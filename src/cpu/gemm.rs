@@ -1,0 +1,269 @@
+//! The tuned product of the CPU program (the `gemm` family: dense convolutions, attention
+//! products, tap-per-batch transposed convolutions): A packed into panels once at load, B packed
+//! block by block (a plain copy per row for 1×1 and for the interior of k×k convolutions), one
+//! micro-kernel per tile, the bias and activation applied to the tile before it is stored
+//! through C's strides. Computes what `reference::gemm` computes (property-tested against it).
+
+use super::activation;
+use super::microkernel::Microkernel;
+use super::pack::{pack_a, pack_b, packed_a_len};
+use crate::program::params::GemmParams;
+
+/// About how many bytes of packed B one block holds: columns are packed this many at a time so
+/// the block stays in this machine's L2 cache (512 KiB per core here) while every panel of A
+/// passes over it.
+const B_BLOCK_BYTES: usize = 192 * 1024;
+
+/// Reusable buffers of the products of one program.
+#[derive(Debug, Default)]
+pub(crate) struct Scratch {
+    /// A packed at run time (when A is not a constant).
+    a: Vec<f32>,
+    /// One block of B, packed.
+    b: Vec<f32>,
+    /// One tile of C.
+    tile: Vec<f32>,
+}
+
+/// A packed once (A a constant), for [`gemm`].
+pub(crate) fn prepack_a(p: &GemmParams, a: &[f32], kernel: &Microkernel) -> Vec<f32> {
+    let mut packed = vec![0.0; packed_a_len(p, kernel.mr)];
+    pack_a(p, a, kernel.mr, &mut packed);
+    packed
+}
+
+/// `C[b, m, n] = act(Σ_k A[b, m, k] · B[b, k, n] + bias)` (see [`GemmParams`]); `packed_a` is A
+/// already packed by [`prepack_a`] with this kernel, or `None` to pack it here.
+pub(crate) fn gemm(
+    p: &GemmParams,
+    kernel: &Microkernel,
+    a: &[f32],
+    packed_a: Option<&[f32]>,
+    b: &[f32],
+    bias: &[f32],
+    c: &mut [f32],
+    scratch: &mut Scratch,
+) {
+    let (m, n, k) = (p.m as usize, p.n as usize, p.k as usize);
+    if m == 0 || n == 0 {
+        return;
+    }
+    let (mr, nr) = (kernel.mr, kernel.nr);
+    let packed_a = match packed_a {
+        Some(packed) => packed,
+        None => {
+            scratch.a.resize(packed_a_len(p, mr), 0.0);
+            pack_a(p, a, mr, &mut scratch.a);
+            &scratch.a
+        }
+    };
+    let panels_m = m.div_ceil(mr);
+    let block = (B_BLOCK_BYTES / 4 / (k * nr).max(1)).max(1) * nr;
+    scratch.b.resize(block.min(n.div_ceil(nr) * nr) * k, 0.0);
+    scratch.tile.resize(mr * nr, 0.0);
+    for batch in 0..p.batches.max(1) as usize {
+        let a_batch = &packed_a[batch * panels_m * mr * k..][..panels_m * mr * k];
+        let b0 = batch * p.b_batch as usize;
+        let c0 = if p.batch_split > 0 {
+            let split = p.batch_split as usize;
+            (batch / split) * p.c_batch as usize + (batch % split) * p.c_batch_inner as usize
+        } else {
+            batch * p.c_batch as usize
+        };
+        for n0 in (0..n).step_by(block) {
+            let cols = block.min(n - n0);
+            pack_b(p, b, b0, n0, cols, nr, &mut scratch.b);
+            for q in 0..panels_m {
+                let a_panel = &a_batch[q * mr * k..][..mr * k];
+                let rows = mr.min(m - q * mr);
+                for (t, b_panel) in scratch.b.chunks_exact((k * nr).max(1)).enumerate().take(cols.div_ceil(nr)) {
+                    let tile = &mut scratch.tile;
+                    kernel.run(k, a_panel, b_panel, tile);
+                    let first = Corner { row: q * mr, col: n0 + t * nr };
+                    store(p, tile, nr, first, rows, nr.min(n0 + cols - first.col), bias, c, c0);
+                }
+            }
+        }
+    }
+}
+
+/// The first row and column of a tile in C.
+#[derive(Clone, Copy)]
+struct Corner {
+    row: usize,
+    col: usize,
+}
+
+/// Adds the bias to the tile's `rows × cols` corner, applies the activation and writes it to C
+/// (batch offset `c0`) through C's strides.
+#[allow(clippy::too_many_arguments)]
+fn store(
+    p: &GemmParams,
+    tile: &mut [f32],
+    nr: usize,
+    at: Corner,
+    rows: usize,
+    cols: usize,
+    bias: &[f32],
+    c: &mut [f32],
+    c0: usize,
+) {
+    for (i, row) in tile.chunks_exact_mut(nr).enumerate().take(rows) {
+        let row = &mut row[..cols];
+        match p.bias_mode {
+            GemmParams::BIAS_PER_ROW => {
+                let v = bias[at.row + i];
+                row.iter_mut().for_each(|x| *x += v);
+            }
+            GemmParams::BIAS_PER_COLUMN => {
+                row.iter_mut().zip(&bias[at.col..at.col + cols]).for_each(|(x, v)| *x += v);
+            }
+            _ => {}
+        }
+        activation::apply(p.act, row);
+        let line = c0 + (at.row + i) * p.c_m as usize;
+        if p.col_split == 0 && p.c_n == 1 {
+            c[line + at.col..line + at.col + cols].copy_from_slice(row);
+            continue;
+        }
+        for (j, &v) in row.iter().enumerate() {
+            let col = at.col + j;
+            let off = if p.col_split > 0 {
+                let split = p.col_split as usize;
+                (col / split) * p.c_col_outer as usize + (col % split) * p.c_n as usize
+            } else {
+                col * p.c_n as usize
+            };
+            c[line + off] = v;
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::cpu::reference;
+    use crate::program::params::Act;
+
+    fn values(n: usize, seed: usize) -> Vec<f32> {
+        (0..n).map(|i| (((i * 7919 + seed * 104_729) % 2003) as f32 / 1001.5) - 1.0).collect()
+    }
+
+    /// The tuned product (both micro-kernels, A packed at load and at run time) against the
+    /// reference on `p`, with inputs large enough for every index it reads.
+    fn same_as_reference(p: GemmParams, a_len: usize, b_len: usize, c_len: usize) {
+        let (a, b, bias) = (values(a_len, 1), values(b_len, 2), values(p.m.max(p.n) as usize, 3));
+        let mut want = vec![0.0; c_len];
+        reference::gemm(&p, &a, &b, &bias, &mut want);
+        for kernel in [Microkernel::portable(), Microkernel::best()] {
+            let packed = prepack_a(&p, &a, &kernel);
+            for pre in [None, Some(packed.as_slice())] {
+                let mut got = vec![0.0; c_len];
+                gemm(&p, &kernel, &a, pre, &b, &bias, &mut got, &mut Scratch::default());
+                for (i, (x, y)) in got.iter().zip(&want).enumerate() {
+                    assert!((x - y).abs() <= 1e-4 * (1.0 + y.abs()), "{kernel:?} value {i}: {x} vs {y}\n{p:?}");
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn a_matrix_product_over_several_blocks_and_batches_equals_the_reference() {
+        // k·n is past one block of B, m and n are not multiples of any tile, A is strided.
+        let (m, n, k, batches) = (13, 203, 301, 2);
+        let p = GemmParams {
+            m,
+            n,
+            k,
+            a_batch: m * k,
+            a_m: 1,
+            a_k: m,
+            b_batch: k * n,
+            b_k: n,
+            b_n: 1,
+            c_batch: m * n,
+            c_m: n,
+            c_n: 1,
+            bias_mode: GemmParams::BIAS_PER_COLUMN,
+            act: Act::Silu as u32,
+            batches,
+            ..GemmParams::default()
+        };
+        let len = (batches * m * n.max(k) * k) as usize;
+        same_as_reference(p, len, len, (batches * m * n) as usize);
+    }
+
+    #[test]
+    fn image_patches_with_stride_padding_and_dilation_equal_the_reference() {
+        // (h, w, kernel, stride, pad, dilation, channels last)
+        for (h, w, kk, s, pad, dil, nhwc) in [
+            (9, 11, 3, 1, 1, 1, false),
+            (10, 13, 3, 2, 1, 1, false),
+            (7, 37, 5, 2, 2, 2, true),
+            (17, 5, 1, 1, 0, 1, false),
+        ] {
+            let (cin, cout) = (5u32, 7u32);
+            let oh = (h + 2 * pad - dil * (kk - 1) - 1) / s + 1;
+            let ow = (w + 2 * pad - dil * (kk - 1) - 1) / s + 1;
+            let (x_c, x_h, x_w) = if nhwc { (1, w * cin, cin) } else { (h * w, w, 1) };
+            let k = cin * kk * kk;
+            let p = GemmParams {
+                m: cout,
+                n: oh * ow,
+                k,
+                a_m: k,
+                a_k: 1,
+                c_m: oh * ow,
+                c_n: 1,
+                bias_mode: GemmParams::BIAS_PER_ROW,
+                act: Act::Sigmoid as u32,
+                im2col: 1,
+                c_in: cin,
+                h,
+                w,
+                kh: kk,
+                kw: kk,
+                stride_h: s,
+                stride_w: s,
+                pad_h: pad,
+                pad_w: pad,
+                dil_h: dil,
+                dil_w: dil,
+                ow,
+                x_c,
+                x_h,
+                x_w,
+                ..GemmParams::default()
+            };
+            same_as_reference(p, (cout * k) as usize, (cin * h * w) as usize, (cout * oh * ow) as usize);
+        }
+    }
+
+    #[test]
+    fn a_scattered_product_equals_the_reference() {
+        // The tap-per-batch transposed convolution's layout: batches split by kw, columns by w.
+        let (cin, cout, h, w, kk) = (6u32, 5u32, 3u32, 4u32, 2u32);
+        let (oh, ow) = (h * kk, w * kk);
+        let p = GemmParams {
+            m: cout,
+            n: h * w,
+            k: cin,
+            a_batch: 1,
+            a_m: cin * kk * kk,
+            a_k: kk * kk,
+            b_k: h * w,
+            b_n: 1,
+            c_batch: ow,
+            c_m: oh * ow,
+            c_n: kk,
+            bias_mode: GemmParams::BIAS_PER_ROW,
+            batch_split: kk,
+            c_batch_inner: 1,
+            col_split: w,
+            c_col_outer: kk * ow,
+            batches: kk * kk,
+            ..GemmParams::default()
+        };
+        same_as_reference(p, (cout * cin * kk * kk) as usize, (cin * h * w) as usize, (cout * oh * ow) as usize);
+    }
+}
