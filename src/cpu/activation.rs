@@ -30,8 +30,12 @@ pub(crate) fn exp(x: f32) -> f32 {
     let p = p * r + 1.666_666_5e-1;
     let p = p * r + 5.000_000_1e-1;
     let e = p * r * r + r + 1.0;
-    // n is in [-126, 127]: a normal power of two.
-    e * f32::from_bits(((n as i32 + 127) as u32) << 23)
+    // n is an integer in [-126, 127], so 2ⁿ is a normal number whose exponent field is n + 127.
+    // Adding 2²³ puts n + 127 in the low mantissa bits of `biased`; shifting them up by 23 makes
+    // them the exponent (what `(n as i32 + 127) << 23` computes, without the saturating
+    // float-to-int conversion that LLVM does not vectorise).
+    let biased = n + 8_388_735.0;
+    e * f32::from_bits(biased.to_bits() << 23)
 }
 
 /// `x · sigmoid(x)`.
@@ -47,6 +51,7 @@ pub(crate) fn sigmoid(x: f32) -> f32 {
 }
 
 /// Applies the fused activation `act` (an [`Act`] code) to every value.
+#[inline(always)]
 pub(crate) fn apply(act: u32, values: &mut [f32]) {
     if act == Act::Silu as u32 {
         values.iter_mut().for_each(|v| *v = silu(*v));

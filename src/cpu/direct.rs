@@ -22,6 +22,7 @@ fn columns(ow: usize, w: usize, stride: usize, off: isize) -> (usize, usize) {
 }
 
 /// The convolution ([`handles`] must hold); `row` is a reusable buffer.
+#[inline(always)]
 pub(crate) fn conv_direct(
     p: &ConvDirectParams,
     x: &[f32],

@@ -6,7 +6,7 @@
 
 use super::activation;
 use super::microkernel::Microkernel;
-use super::pack::{pack_a, pack_b, packed_a_len};
+use super::pack::{copy_run, pack_a, pack_b, packed_a_len};
 use crate::program::params::GemmParams;
 
 /// About how many bytes of packed B one block holds: columns are packed this many at a time so
@@ -34,6 +34,7 @@ pub(crate) fn prepack_a(p: &GemmParams, a: &[f32], kernel: &Microkernel) -> Vec<
 
 /// `C[b, m, n] = act(Σ_k A[b, m, k] · B[b, k, n] + bias)` (see [`GemmParams`]); `packed_a` is A
 /// already packed by [`prepack_a`] with this kernel, or `None` to pack it here.
+#[inline(always)]
 pub(crate) fn gemm(
     p: &GemmParams,
     kernel: &Microkernel,
@@ -97,6 +98,7 @@ struct Corner {
 /// Adds the bias to the tile's `rows × cols` corner, applies the activation and writes it to C
 /// (batch offset `c0`) through C's strides.
 #[allow(clippy::too_many_arguments)]
+#[inline(always)]
 fn store(
     p: &GemmParams,
     tile: &mut [f32],
@@ -123,7 +125,7 @@ fn store(
         activation::apply(p.act, row);
         let line = c0 + (at.row + i) * p.c_m as usize;
         if p.col_split == 0 && p.c_n == 1 {
-            c[line + at.col..line + at.col + cols].copy_from_slice(row);
+            copy_run(&mut c[line + at.col..line + at.col + cols], row);
             continue;
         }
         for (j, &v) in row.iter().enumerate() {

@@ -26,6 +26,8 @@ pub(crate) struct Microkernel {
     kernel: unsafe fn(usize, *const f32, *const f32, *mut f32),
     /// What it is, for profiles and tests.
     pub name: &'static str,
+    /// The kernel needs AVX2 and FMA (the CPU has them: [`Microkernel::best`] checked).
+    pub avx2: bool,
 }
 
 impl std::fmt::Debug for Microkernel {
@@ -39,17 +41,17 @@ impl Microkernel {
     pub fn best() -> Microkernel {
         #[cfg(target_arch = "x86_64")]
         if std::arch::is_x86_feature_detected!("avx2") && std::arch::is_x86_feature_detected!("fma") {
-            return Microkernel { mr: 6, nr: 16, kernel: x86::avx2_6x16, name: "avx2+fma 6×16" };
+            return Microkernel { mr: 6, nr: 16, kernel: x86::avx2_6x16, name: "avx2+fma 6×16", avx2: true };
         }
         #[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
-        return Microkernel { mr: 4, nr: 8, kernel: wasm::simd128_4x8, name: wasm::NAME };
+        return Microkernel { mr: 4, nr: 8, kernel: wasm::simd128_4x8, name: wasm::NAME, avx2: false };
         #[allow(unreachable_code)]
         Microkernel::portable()
     }
 
     /// The kernel in plain arrays, for every target (what [`Microkernel::best`] falls back to).
     pub fn portable() -> Microkernel {
-        Microkernel { mr: 4, nr: 8, kernel: portable_4x8, name: "portable 4×8" }
+        Microkernel { mr: 4, nr: 8, kernel: portable_4x8, name: "portable 4×8", avx2: false }
     }
 
     /// `tile = A · B` over `k` steps (see [`Microkernel`]).
