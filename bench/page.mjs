@@ -41,6 +41,8 @@ const PEER_PRE = params.get("pre") ?? "canvas";
 const DEVICE = params.get("device") === "webgpu" ? "webgpu" : "cpu";
 // Which build of our package (bench/run.mjs --pkg): a directory of the checkout.
 const PKG = params.get("pkg") ?? "/pkg/";
+// ?engine=program: ours on our own CPU executor (`cpuEngine: "program"`); default tract's plan.
+const ENGINE = params.get("engine") ?? "tract";
 const ORT_DIST = "/node_modules/onnxruntime-web/dist/";
 // The ONNX Runtime Web build @ultralytics/yolo 0.0.48 pins (its loader's CDN URL is
 // .../web@1.27.0/; the npm files have the same sha384 as its integrity attributes).
@@ -110,8 +112,11 @@ async function makeRuntime(name) {
     return {
       version: null,
       async load(url) {
-        const model = await mod.LocalModel.load(url, { device: DEVICE });
+        const model = await mod.LocalModel.load(url, { device: DEVICE, cpuEngine: ENGINE });
         if (model.info.device !== DEVICE) throw new Error(`yolo-wasm runs on ${model.info.device}: ${model.info.deviceReason}`);
+        if (DEVICE === "cpu" && model.info.cpuEngine !== ENGINE) {
+          throw new Error(`yolo-wasm runs on ${model.info.cpuEngine}, not ${ENGINE}: ${model.info.cpuEngineReason}`);
+        }
         return model;
       },
       async profile(model, img) {

@@ -65,6 +65,9 @@ const RUNTIMES = [
   { id: "ours", runtime: "ours", threads: 1, label: "yolo-wasm 1 thread" },
   { id: "oursT", runtime: "ours", threads: 2, label: "yolo-wasm threads build, 2 threads" },
   { id: "ours128", runtime: "ours", threads: 1, label: "yolo-wasm, SIMD128 build", build: "simd128" },
+  // Our own CPU executor (issue 23) instead of tract's plan, same build as "ours" (it has no
+  // threads of its own yet, so no threaded row).
+  { id: "oursP", runtime: "ours", threads: 1, engine: "program", label: "yolo-wasm 1 thread, CPU program" },
   { id: "ort1", runtime: "ort", threads: 1, label: "ort-web 1 thread" },
   { id: "ort2", runtime: "ort", threads: 2, label: "ort-web 2 threads" },
   // LiteRT.js (XNNPACK in wasm) on the .tflite export of the same weights (bench/models/*.tflite):
@@ -173,7 +176,7 @@ async function openPage(context, rt, server, external, query = "") {
     if (!r.url().startsWith(server.url) && !/^(data|blob):/.test(r.url())) external.push(r.url());
   });
   page.on("pageerror", (e) => log(`${rt.id} page error: ${e.message}`));
-  await page.goto(`${server.url}/bench/index.html?runtime=${rt.runtime}&device=${rt.device ?? "cpu"}&threads=${rt.threads}&pkg=/${rt.pkg ?? PKGS[0]}/${rt.build ? `&build=${rt.build}` : ""}${rt.tune ? `&tune=${rt.tune}` : ""}${query}`);
+  await page.goto(`${server.url}/bench/index.html?runtime=${rt.runtime}&device=${rt.device ?? "cpu"}&threads=${rt.threads}&pkg=/${rt.pkg ?? PKGS[0]}/${rt.build ? `&build=${rt.build}` : ""}${rt.tune ? `&tune=${rt.tune}` : ""}${rt.engine ? `&engine=${rt.engine}` : ""}${query}`);
   return page;
 }
 
@@ -504,6 +507,11 @@ function render(r) {
   };
   if (r.rows[0]?.med.litert1) {
     L.push(`| inference ours / litert.js 1 thread | ${per((m) => m.ours.inf / m.litert1.inf)} | no target (reference peer) |`);
+  }
+  if (r.rows[0]?.med.litert1 && r.rows[0]?.med.oursP) {
+    const t = r.rows.map((x) => x.med.oursP.inf / x.med.litert1.inf);
+    L.push(`| inference ours (CPU program) / litert.js 1 thread ≤ 0.9 | ${per((m) => m.oursP.inf / m.litert1.inf)} | ${met(Math.max(...t) <= 0.9)} |`);
+    L.push(`| inference ours (CPU program) / ours (tract's plan), 1 thread | ${per((m) => m.oursP.inf / m.ours.inf)} | no target (the engine's progress) |`);
   }
   if (r.rows[0]?.med.litert2 && r.rows[0]?.med.oursT) {
     L.push(`| inference ours (threads) / litert.js 2 threads | ${per((m) => m.oursT.inf / m.litert2.inf)} | no target (reference peer) |`);

@@ -1,6 +1,6 @@
 //! Our CPU program on a model, step by step, next to tract's plan on the same input: per kernel
-//! family the time and GFLOP/s, then the slowest steps:
-//! `cargo run --release --example cpu_profile -- model.onnx [runs]`.
+//! family the time and GFLOP/s, then the slowest steps; and both engines on a pool of `threads`
+//! (default 2): `cargo run --release --example cpu_profile -- model.onnx [runs] [threads]`.
 
 use std::collections::BTreeMap;
 use yolo_wasm::cpu::CpuProgram;
@@ -10,6 +10,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let mut args = std::env::args().skip(1);
     let path = args.next().ok_or("usage: cpu_profile model.onnx [runs]")?;
     let runs: usize = args.next().map_or(Ok(3), |r| r.parse())?;
+    let threads: usize = args.next().map_or(Ok(2), |r| r.parse())?;
     let bytes = std::fs::read(&path)?;
     let model = YoloModel::load(&bytes, path.clone())?;
     let [h, w] = model.info().imgsz;
@@ -34,10 +35,27 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let tract = best(&mut || drop(session.run(h, w, input.clone())));
     let after = best(&mut || drop(program.run(&input)));
 
+    // Both engines through their sessions on one pool (the program splits its products' columns
+    // over it, tract its own way), taking turns.
+    let pool = yolo_wasm::Threads::new(threads)?;
+    let (_, mut on_pool) = yolo_wasm::model::Session::load_on(&bytes, yolo_wasm::model::CpuEngine::Program)?;
+    on_pool.set_threads(pool.clone());
+    let (_, mut tract_pool) = yolo_wasm::model::Session::load(&bytes)?;
+    tract_pool.set_threads(pool);
+    let (mut ours_n, mut tract_n) = (f64::INFINITY, f64::INFINITY);
+    for _ in 0..runs {
+        ours_n = ours_n.min(best(&mut || drop(on_pool.run(h, w, input.clone()))));
+        tract_n = tract_n.min(best(&mut || drop(tract_pool.run(h, w, input.clone()))));
+    }
+
     let macs: u64 = times.iter().map(|t| t.macs).sum();
     println!("{path} at {h}×{w}: {} steps, {:.2} GMAC", times.len(), macs as f64 / 1e9);
     println!("best of {runs}: our program {ours:.1} ms, tract's plan {tract:.1} ms (ours / tract {:.2})", ours / tract);
     println!("our program again, after tract's plan has run: {after:.1} ms");
+    println!(
+        "{threads} threads: our program {ours_n:.1} ms, tract's plan {tract_n:.1} ms (ours / tract {:.2})",
+        ours_n / tract_n
+    );
     let mut per_family: BTreeMap<&str, (f64, u64, usize)> = BTreeMap::new();
     for t in &times {
         let e = per_family.entry(t.family).or_default();

@@ -78,3 +78,35 @@ fn zero_threads_is_an_argument_error() {
     assert_eq!(e.code(), "invalid_argument");
     assert!(e.to_string().contains("`threads`"), "{e}");
 }
+
+/// Our own CPU executor (`CpuEngine::Program`) splits its products' columns over the same pool:
+/// every fixture model's raw outputs at 2 threads are bit-identical to 1 thread's, and the pool
+/// did work. (Its predictions against Ultralytics: `tests/parity.rs`, `tests/program.rs`.)
+#[test]
+fn the_cpu_program_is_bit_identical_at_two_threads() {
+    let models: Vec<String> =
+        common::cases().into_iter().map(|c| c.model).collect::<std::collections::BTreeSet<_>>().into_iter().collect();
+    assert!(models.len() >= 11, "{models:?}");
+    let pool = Threads::new(2).unwrap();
+    let before = pool_ticks();
+    for model in &models {
+        let bytes = std::fs::read(common::fixture(&format!("models/{model}"))).unwrap();
+        let (info, one) = yolo_wasm::model::Session::load_on(&bytes, yolo_wasm::model::CpuEngine::Program).unwrap();
+        let (_, mut two) = yolo_wasm::model::Session::load_on(&bytes, yolo_wasm::model::CpuEngine::Program).unwrap();
+        two.set_threads(pool.clone());
+        let [h, w] = if info.dynamic { [224, 320] } else { info.imgsz };
+        let input: Vec<f32> = (0..3 * h * w).map(|i| (i % 251) as f32 / 250.0).collect();
+        let a = one.run(h, w, input.clone()).unwrap();
+        let b = two.run(h, w, input).unwrap();
+        assert!(one.engine_fallback().is_none() && two.engine_fallback().is_none(), "{model} fell back to tract");
+        assert_eq!(a.len(), b.len(), "{model}");
+        for (x, y) in a.iter().zip(&b) {
+            assert_eq!(x.shape, y.shape, "{model}");
+            let same = x.data.iter().zip(&y.data).all(|(p, q)| p.to_bits() == q.to_bits());
+            assert!(same, "{model}: the program's outputs at 2 threads differ from 1 thread's");
+        }
+    }
+    if let (Some(before), Some(after)) = (before, pool_ticks()) {
+        assert!(after > before, "the pool did no work for the CPU program ({before} → {after} ticks)");
+    }
+}

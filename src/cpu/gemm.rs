@@ -6,7 +6,8 @@
 
 use super::activation;
 use super::microkernel::Microkernel;
-use super::pack::{copy_run, pack_a, pack_b, packed_a_len};
+use super::pack::{pack_a, pack_b, packed_a_len};
+use super::parallel;
 use crate::program::params::GemmParams;
 
 /// About how many bytes of packed B one block holds: columns are packed this many at a time so
@@ -19,9 +20,14 @@ const B_BLOCK_BYTES: usize = 192 * 1024;
 pub(crate) struct Scratch {
     /// A packed at run time (when A is not a constant).
     a: Vec<f32>,
-    /// One block of B, packed.
+    /// The calling thread's block of B and tile.
+    blocks: Blocks,
+}
+
+/// What computing one block of columns needs: B's block, packed, and one tile of C.
+#[derive(Debug, Default)]
+struct Blocks {
     b: Vec<f32>,
-    /// One tile of C.
     tile: Vec<f32>,
 }
 
@@ -33,8 +39,11 @@ pub(crate) fn prepack_a(p: &GemmParams, a: &[f32], kernel: &Microkernel) -> Vec<
 }
 
 /// `C[b, m, n] = act(Σ_k A[b, m, k] · B[b, k, n] + bias)` (see [`GemmParams`]); `packed_a` is A
-/// already packed by [`prepack_a`] with this kernel, or `None` to pack it here.
+/// already packed by [`prepack_a`] with this kernel, or `None` to pack it here. With a pool
+/// ([`parallel`]), a large product whose C rows are plain and do not overlap splits its columns
+/// over the threads, each packing and computing its own blocks.
 #[inline(always)]
+#[allow(clippy::too_many_arguments)]
 pub(crate) fn gemm(
     p: &GemmParams,
     kernel: &Microkernel,
@@ -50,39 +59,135 @@ pub(crate) fn gemm(
         return;
     }
     let (mr, nr) = (kernel.mr, kernel.nr);
-    let packed_a = match packed_a {
-        Some(packed) => packed,
+    let panels_m = m.div_ceil(mr);
+    let block = (B_BLOCK_BYTES / 4 / (k * nr).max(1)).max(1) * nr;
+    let threads = parallel::threads();
+    // Distinct (row, column) pairs are distinct values of C: each thread's columns are its own.
+    let plain = p.col_split == 0 && p.c_n == 1 && p.c_m as usize >= n;
+    let split = threads > 1 && plain && m * n * k >= PARALLEL_MACS;
+    let (packed_a, blocks) = match packed_a {
+        Some(packed) => (packed, &mut scratch.blocks),
         None => {
             scratch.a.resize(packed_a_len(p, mr), 0.0);
             pack_a(p, a, mr, &mut scratch.a);
-            &scratch.a
+            (&scratch.a[..], &mut scratch.blocks)
         }
     };
-    let panels_m = m.div_ceil(mr);
-    let block = (B_BLOCK_BYTES / 4 / (k * nr).max(1)).max(1) * nr;
-    scratch.b.resize(block.min(n.div_ceil(nr) * nr) * k, 0.0);
-    scratch.tile.resize(mr * nr, 0.0);
+    let out = Out::new(c);
     for batch in 0..p.batches.max(1) as usize {
-        let a_batch = &packed_a[batch * panels_m * mr * k..][..panels_m * mr * k];
-        let b0 = batch * p.b_batch as usize;
         let c0 = if p.batch_split > 0 {
             let split = p.batch_split as usize;
             (batch / split) * p.c_batch as usize + (batch % split) * p.c_batch_inner as usize
         } else {
             batch * p.c_batch as usize
         };
-        for n0 in (0..n).step_by(block) {
-            let cols = block.min(n - n0);
-            pack_b(p, b, b0, n0, cols, nr, &mut scratch.b);
-            for q in 0..panels_m {
-                let a_panel = &a_batch[q * mr * k..][..mr * k];
-                let rows = mr.min(m - q * mr);
-                for (t, b_panel) in scratch.b.chunks_exact((k * nr).max(1)).enumerate().take(cols.div_ceil(nr)) {
-                    let tile = &mut scratch.tile;
-                    kernel.run(k, a_panel, b_panel, tile);
-                    let first = Corner { row: q * mr, col: n0 + t * nr };
-                    store(p, tile, nr, first, rows, nr.min(n0 + cols - first.col), bias, c, c0);
-                }
+        let job = Job {
+            p,
+            kernel,
+            a: &packed_a[batch * panels_m * mr * k..][..panels_m * mr * k],
+            b,
+            b0: batch * p.b_batch as usize,
+            bias,
+            out: &out,
+            c0,
+        };
+        if split {
+            // About four blocks per thread (balance), none wider than one L2-sized block.
+            let width = n.div_ceil(4 * threads).div_ceil(nr).max(1) * nr;
+            let width = width.min(block);
+            let starts: Vec<usize> = (0..n).step_by(width).collect();
+            parallel::for_each(starts, |n0| {
+                THREAD_BLOCKS.with_borrow_mut(|blocks| job.columns(n0, width.min(n - n0), blocks));
+            });
+        } else {
+            for n0 in (0..n).step_by(block) {
+                job.columns(n0, block.min(n - n0), blocks);
+            }
+        }
+    }
+}
+
+/// Products smaller than this many multiply-adds stay on one thread (a split costs a few tens of
+/// microseconds of pool wake-up).
+const PARALLEL_MACS: usize = 1 << 20;
+
+thread_local! {
+    /// Each pool thread's packed block and tile.
+    static THREAD_BLOCKS: std::cell::RefCell<Blocks> = std::cell::RefCell::default();
+}
+
+/// One batch of a product, for computing any of its column ranges.
+struct Job<'a> {
+    p: &'a GemmParams,
+    kernel: &'a Microkernel,
+    /// This batch's packed A.
+    a: &'a [f32],
+    b: &'a [f32],
+    /// This batch's offset in B.
+    b0: usize,
+    bias: &'a [f32],
+    out: &'a Out,
+    /// This batch's offset in C.
+    c0: usize,
+}
+
+impl Job<'_> {
+    /// Columns `n0 .. n0 + cols` of C: B's block packed, then every panel of A over it.
+    #[inline(always)]
+    fn columns(&self, n0: usize, cols: usize, scratch: &mut Blocks) {
+        let (p, kernel) = (self.p, self.kernel);
+        let (m, k, mr, nr) = (p.m as usize, p.k as usize, kernel.mr, kernel.nr);
+        scratch.b.resize(cols.div_ceil(nr) * nr * k, 0.0);
+        scratch.tile.resize(mr * nr, 0.0);
+        pack_b(p, self.b, self.b0, n0, cols, nr, &mut scratch.b);
+        for q in 0..m.div_ceil(mr) {
+            let a_panel = &self.a[q * mr * k..][..mr * k];
+            let rows = mr.min(m - q * mr);
+            for (t, b_panel) in scratch.b.chunks_exact((k * nr).max(1)).enumerate().take(cols.div_ceil(nr)) {
+                let tile = &mut scratch.tile;
+                kernel.run(k, a_panel, b_panel, tile);
+                let first = Corner { row: q * mr, col: n0 + t * nr };
+                store(p, tile, nr, first, rows, nr.min(n0 + cols - first.col), self.bias, self.out, self.c0);
+            }
+        }
+    }
+}
+
+/// C, written by one thread or by several at distinct indices.
+struct Out {
+    ptr: *mut f32,
+    len: usize,
+}
+
+// SAFETY: `Out` is made from a `&mut [f32]` held for the whole product; the threads that share it
+// write distinct indices (`gemm` splits only products whose C rows are plain and do not overlap,
+// between columns), and nothing reads C meanwhile.
+unsafe impl Sync for Out {}
+// SAFETY: as for `Sync`.
+unsafe impl Send for Out {}
+
+impl Out {
+    fn new(c: &mut [f32]) -> Out {
+        Out { ptr: c.as_mut_ptr(), len: c.len() }
+    }
+
+    /// Writes `values` at `off ..`.
+    ///
+    /// # Panics
+    /// If that reaches past C (which `bounds.rs` rules out for a checked step).
+    #[inline(always)]
+    fn write(&self, off: usize, values: &[f32]) {
+        assert!(off <= self.len && values.len() <= self.len - off);
+        // SAFETY (all three): in bounds (just checked); no other thread writes these indices (see
+        // `Sync`). A tile row of the kernels' widths is stored as vectors, not by a `memcpy` call.
+        unsafe {
+            let dst = self.ptr.add(off);
+            if let Ok(v) = <&[f32; 16]>::try_from(values) {
+                (dst as *mut [f32; 16]).write_unaligned(*v);
+            } else if let Ok(v) = <&[f32; 8]>::try_from(values) {
+                (dst as *mut [f32; 8]).write_unaligned(*v);
+            } else {
+                std::ptr::copy_nonoverlapping(values.as_ptr(), dst, values.len());
             }
         }
     }
@@ -97,8 +202,8 @@ struct Corner {
 
 /// Adds the bias to the tile's `rows × cols` corner, applies the activation and writes it to C
 /// (batch offset `c0`) through C's strides.
-#[allow(clippy::too_many_arguments)]
 #[inline(always)]
+#[allow(clippy::too_many_arguments)]
 fn store(
     p: &GemmParams,
     tile: &mut [f32],
@@ -107,7 +212,7 @@ fn store(
     rows: usize,
     cols: usize,
     bias: &[f32],
-    c: &mut [f32],
+    c: &Out,
     c0: usize,
 ) {
     for (i, row) in tile.chunks_exact_mut(nr).enumerate().take(rows) {
@@ -125,10 +230,10 @@ fn store(
         activation::apply(p.act, row);
         let line = c0 + (at.row + i) * p.c_m as usize;
         if p.col_split == 0 && p.c_n == 1 {
-            copy_run(&mut c[line + at.col..line + at.col + cols], row);
+            c.write(line + at.col, row);
             continue;
         }
-        for (j, &v) in row.iter().enumerate() {
+        for (j, v) in row.iter().enumerate() {
             let col = at.col + j;
             let off = if p.col_split > 0 {
                 let split = p.col_split as usize;
@@ -136,7 +241,7 @@ fn store(
             } else {
                 col * p.c_n as usize
             };
-            c[line + off] = v;
+            c.write(line + off, std::slice::from_ref(v));
         }
     }
 }
@@ -146,22 +251,27 @@ mod tests {
     use super::*;
     use crate::cpu::reference;
     use crate::program::params::Act;
+    use tract_onnx::tract_core::tract_linalg::multithread::{multithread_tract_scope, Executor};
 
     fn values(n: usize, seed: usize) -> Vec<f32> {
         (0..n).map(|i| (((i * 7919 + seed * 104_729) % 2003) as f32 / 1001.5) - 1.0).collect()
     }
 
-    /// The tuned product (both micro-kernels, A packed at load and at run time) against the
-    /// reference on `p`, with inputs large enough for every index it reads.
+    /// The tuned product (both micro-kernels, A packed at load and at run time, on one thread and
+    /// split over two) against the reference on `p`, with inputs large enough for every index it reads.
     fn same_as_reference(p: GemmParams, a_len: usize, b_len: usize, c_len: usize) {
         let (a, b, bias) = (values(a_len, 1), values(b_len, 2), values(p.m.max(p.n) as usize, 3));
         let mut want = vec![0.0; c_len];
         reference::gemm(&p, &a, &b, &bias, &mut want);
         for kernel in [Microkernel::portable(), Microkernel::best()] {
             let packed = prepack_a(&p, &a, &kernel);
-            for pre in [None, Some(packed.as_slice())] {
+            for (pre, threads) in [(None, 1), (Some(packed.as_slice()), 1), (Some(packed.as_slice()), 2)] {
                 let mut got = vec![0.0; c_len];
-                gemm(&p, &kernel, &a, pre, &b, &bias, &mut got, &mut Scratch::default());
+                let executor = if threads == 1 { Executor::SingleThread } else { Executor::multithread(threads) };
+                multithread_tract_scope(executor, || {
+                    assert_eq!(super::parallel::threads(), threads);
+                    gemm(&p, &kernel, &a, pre, &b, &bias, &mut got, &mut Scratch::default())
+                });
                 for (i, (x, y)) in got.iter().zip(&want).enumerate() {
                     assert!((x - y).abs() <= 1e-4 * (1.0 + y.abs()), "{kernel:?} value {i}: {x} vs {y}\n{p:?}");
                 }
@@ -171,8 +281,9 @@ mod tests {
 
     #[test]
     fn a_matrix_product_over_several_blocks_and_batches_equals_the_reference() {
-        // k·n is past one block of B, m and n are not multiples of any tile, A is strided.
-        let (m, n, k, batches) = (13, 203, 301, 2);
+        // k·n is past one block of B, m and n are not multiples of any tile, A is strided, and
+        // m·n·k is past the threshold for splitting it over threads.
+        let (m, n, k, batches) = (13, 303, 301, 2);
         let p = GemmParams {
             m,
             n,

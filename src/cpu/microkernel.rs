@@ -27,6 +27,7 @@ pub(crate) struct Microkernel {
     /// What it is, for profiles and tests.
     pub name: &'static str,
     /// The kernel needs AVX2 and FMA (the CPU has them: [`Microkernel::best`] checked).
+    #[cfg_attr(not(target_arch = "x86_64"), allow(dead_code))]
     pub avx2: bool,
 }
 

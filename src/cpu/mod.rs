@@ -16,6 +16,7 @@ mod direct;
 mod gemm;
 mod microkernel;
 mod pack;
+mod parallel;
 pub(crate) mod reference;
 mod strided;
 

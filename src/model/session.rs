@@ -402,7 +402,16 @@ impl Session {
     pub fn run(&self, h: u32, w: u32, input: Vec<f32>) -> Result<Vec<Output>> {
         let plan = match self.compiled(h, w)? {
             Compiled::Tract(plan) => plan,
-            Compiled::Program(program) => return program.lock().unwrap_or_else(|e| e.into_inner()).run(&input),
+            Compiled::Program(program) => {
+                // The program's products split over the same pool as tract's plan (`cpu::parallel`).
+                let run = || program.lock().unwrap_or_else(|e| e.into_inner()).run(&input);
+                #[cfg(not(target_arch = "wasm32"))]
+                return self.threads.install(run);
+                #[cfg(all(target_arch = "wasm32", feature = "threads"))]
+                return super::web_pool::install(run);
+                #[cfg(all(target_arch = "wasm32", not(feature = "threads")))]
+                return run();
+            }
         };
         let tensor = tract_ndarray::Array4::from_shape_vec((1, 3, h as usize, w as usize), input)
             .map_err(|e| Error::Inference(format!("input tensor: {e}")))?
