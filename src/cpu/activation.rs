@@ -51,7 +51,7 @@ pub(crate) fn sigmoid(x: f32) -> f32 {
 }
 
 /// Applies the fused activation `act` (an [`Act`] code) to every value.
-#[inline(always)]
+#[cfg_attr(target_arch = "x86_64", inline(always))]
 pub(crate) fn apply(act: u32, values: &mut [f32]) {
     if act == Act::Silu as u32 {
         values.iter_mut().for_each(|v| *v = silu(*v));

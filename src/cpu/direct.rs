@@ -1,8 +1,10 @@
-//! The tuned grouped / depthwise convolution of the CPU program (`conv_direct` steps that are
-//! not transposed and whose image rows are contiguous, as tract's NCHW graphs give): one output
-//! row at a time, each kernel tap adding a scaled run of an input row to it, so the inner loop
-//! is a SIMD multiply-add over the row (a plain `zip` at stride 1). Other `conv_direct` steps
-//! run on `reference::conv_direct`, which this is property-tested against.
+//! The tuned grouped / depthwise convolutions of the CPU program (`conv_direct` steps that are
+//! not transposed): with image rows contiguous (channels first), one output row at a time, each
+//! kernel tap adding a scaled run of an input row to it; a depthwise convolution channels last
+//! (tract declutters some of YOLO11's head that way) one output pixel at a time, each tap adding
+//! the input pixel's channels times that tap's weights (transposed once per run to `[tap][c]`).
+//! Either way the inner loop is a SIMD multiply-add over contiguous values. Other `conv_direct`
+//! steps run on `reference::conv_direct`, which these are property-tested against.
 
 use super::activation;
 use crate::program::params::ConvDirectParams;
@@ -10,6 +12,63 @@ use crate::program::params::ConvDirectParams;
 /// Whether [`conv_direct`] runs this step.
 pub(crate) fn handles(p: &ConvDirectParams) -> bool {
     p.transposed == 0 && p.x_w == 1 && p.y_w == 1 && p.groups > 0 && p.stride_w > 0
+}
+
+/// Whether [`depthwise_channels_last`] runs this step.
+pub(crate) fn handles_channels_last(p: &ConvDirectParams) -> bool {
+    p.transposed == 0 && p.groups == p.c_in && p.groups == p.c_out && p.x_c == 1 && p.y_c == 1
+}
+
+/// A depthwise convolution, channels last ([`handles_channels_last`] must hold); `weights` and
+/// `acc` are reusable buffers.
+#[cfg_attr(target_arch = "x86_64", inline(always))]
+#[allow(clippy::too_many_arguments)]
+pub(crate) fn depthwise_channels_last(
+    p: &ConvDirectParams,
+    x: &[f32],
+    wt: &[f32],
+    bias: &[f32],
+    y: &mut [f32],
+    weights: &mut Vec<f32>,
+    acc: &mut Vec<f32>,
+) {
+    let (c, taps) = (p.c_out as usize, (p.kh * p.kw) as usize);
+    // OIHW [c, 1, kh, kw] → [tap][c].
+    weights.resize(taps * c, 0.0);
+    for (ch, w) in wt.chunks_exact(taps.max(1)).take(c).enumerate() {
+        for (t, &v) in w.iter().enumerate() {
+            weights[t * c + ch] = v;
+        }
+    }
+    acc.resize(c, 0.0);
+    let (x_h, x_w, y_h, y_w) = (p.x_h as usize, p.x_w as usize, p.y_h as usize, p.y_w as usize);
+    for oy in 0..p.oh as usize {
+        for ox in 0..p.ow as usize {
+            if p.has_bias == 1 {
+                acc.copy_from_slice(&bias[..c]);
+            } else {
+                acc.fill(0.0);
+            }
+            for ky in 0..p.kh as usize {
+                let iy = (oy * p.stride_h as usize + ky * p.dil_h as usize) as isize - p.pad_h as isize;
+                if iy < 0 || iy >= p.h as isize {
+                    continue;
+                }
+                for kx in 0..p.kw as usize {
+                    let ix = (ox * p.stride_w as usize + kx * p.dil_w as usize) as isize - p.pad_w as isize;
+                    if ix < 0 || ix >= p.w as isize {
+                        continue;
+                    }
+                    let at = iy as usize * x_h + ix as usize * x_w;
+                    let w = &weights[(ky * p.kw as usize + kx) * c..][..c];
+                    acc.iter_mut().zip(&x[at..at + c]).zip(w).for_each(|((a, &v), &w)| *a += v * w);
+                }
+            }
+            activation::apply(p.act, acc);
+            let at = oy * y_h + ox * y_w;
+            y[at..at + c].copy_from_slice(acc);
+        }
+    }
 }
 
 /// The output columns `lo .. hi` whose input column `ox · stride + off` lies in `0 .. w`.
@@ -22,7 +81,7 @@ fn columns(ow: usize, w: usize, stride: usize, off: isize) -> (usize, usize) {
 }
 
 /// The convolution ([`handles`] must hold); `row` is a reusable buffer.
-#[inline(always)]
+#[cfg_attr(target_arch = "x86_64", inline(always))]
 pub(crate) fn conv_direct(
     p: &ConvDirectParams,
     x: &[f32],

@@ -42,7 +42,7 @@ pub(crate) fn prepack_a(p: &GemmParams, a: &[f32], kernel: &Microkernel) -> Vec<
 /// already packed by [`prepack_a`] with this kernel, or `None` to pack it here. With a pool
 /// ([`parallel`]), a large product whose C rows are plain and do not overlap splits its columns
 /// over the threads, each packing and computing its own blocks.
-#[inline(always)]
+#[cfg_attr(target_arch = "x86_64", inline(always))]
 #[allow(clippy::too_many_arguments)]
 pub(crate) fn gemm(
     p: &GemmParams,
@@ -133,7 +133,7 @@ struct Job<'a> {
 
 impl Job<'_> {
     /// Columns `n0 .. n0 + cols` of C: B's block packed, then every panel of A over it.
-    #[inline(always)]
+    #[cfg_attr(target_arch = "x86_64", inline(always))]
     fn columns(&self, n0: usize, cols: usize, scratch: &mut Blocks) {
         let (p, kernel) = (self.p, self.kernel);
         let (m, k, mr, nr) = (p.m as usize, p.k as usize, kernel.mr, kernel.nr);
@@ -175,7 +175,7 @@ impl Out {
     ///
     /// # Panics
     /// If that reaches past C (which `bounds.rs` rules out for a checked step).
-    #[inline(always)]
+    #[cfg_attr(target_arch = "x86_64", inline(always))]
     fn write(&self, off: usize, values: &[f32]) {
         assert!(off <= self.len && values.len() <= self.len - off);
         // SAFETY (all three): in bounds (just checked); no other thread writes these indices (see
@@ -202,7 +202,7 @@ struct Corner {
 
 /// Adds the bias to the tile's `rows × cols` corner, applies the activation and writes it to C
 /// (batch offset `c0`) through C's strides.
-#[inline(always)]
+#[cfg_attr(target_arch = "x86_64", inline(always))]
 #[allow(clippy::too_many_arguments)]
 fn store(
     p: &GemmParams,

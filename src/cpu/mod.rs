@@ -61,8 +61,10 @@ pub enum Kernels {
 struct Scratch {
     /// The products' packed blocks and tile.
     gemm: gemm::Scratch,
-    /// One output row of a direct convolution.
+    /// One output row (or pixel) of a direct convolution.
     row: Vec<f32>,
+    /// A depthwise convolution's weights, transposed.
+    weights: Vec<f32>,
 }
 
 impl CpuProgram {
@@ -275,7 +277,7 @@ unsafe fn run_step_avx2(params: &Params, ins: &[&[f32]], out: &mut [f32], tuned:
 }
 
 /// The body of [`run_step`].
-#[inline(always)]
+#[cfg_attr(target_arch = "x86_64", inline(always))]
 fn run_step_tuned(params: &Params, ins: &[&[f32]], out: &mut [f32], tuned: &Tuned, scratch: &mut Scratch) {
     match (params, ins) {
         (Params::Gemm(p), [a, b, bias]) if p.k > 0 && has_bias(p, bias) => {
@@ -283,6 +285,9 @@ fn run_step_tuned(params: &Params, ins: &[&[f32]], out: &mut [f32], tuned: &Tune
         }
         (Params::ConvDirect(p), [x, w, bias]) if direct::handles(p) => {
             direct::conv_direct(p, x, w, bias, out, &mut scratch.row)
+        }
+        (Params::ConvDirect(p), [x, w, bias]) if direct::handles_channels_last(p) => {
+            direct::depthwise_channels_last(p, x, w, bias, out, &mut scratch.weights, &mut scratch.row)
         }
         (Params::Unary(p), [a]) if matches!(p.op, UnaryParams::SILU | UnaryParams::SIGMOID) => {
             let n = p.count as usize;

@@ -35,7 +35,7 @@ pub(crate) fn pack_a(p: &GemmParams, a: &[f32], mr: usize, out: &mut [f32]) {
 
 /// Packs columns `n0 .. n0 + cols` of batch `b0`'s B into panels of `nr` (`out` holds
 /// `cols.div_ceil(nr) · k · nr` values).
-#[inline(always)]
+#[cfg_attr(target_arch = "x86_64", inline(always))]
 pub(crate) fn pack_b(p: &GemmParams, b: &[f32], b0: usize, n0: usize, cols: usize, nr: usize, out: &mut [f32]) {
     let k = p.k as usize;
     for (q, panel) in out.chunks_exact_mut((k * nr).max(1)).enumerate().take(cols.div_ceil(nr)) {
@@ -50,7 +50,7 @@ pub(crate) fn pack_b(p: &GemmParams, b: &[f32], b0: usize, n0: usize, cols: usiz
 }
 
 /// One panel of a strided matrix.
-#[inline(always)]
+#[cfg_attr(target_arch = "x86_64", inline(always))]
 fn pack_matrix(p: &GemmParams, b: &[f32], b0: usize, c0: usize, width: usize, nr: usize, panel: &mut [f32]) {
     let (b_k, b_n) = (p.b_k as usize, p.b_n as usize);
     for (kk, dst) in panel.chunks_exact_mut(nr).enumerate() {
@@ -70,7 +70,7 @@ fn pack_matrix(p: &GemmParams, b: &[f32], b0: usize, c0: usize, width: usize, nr
 /// for the panel's output pixels, zero where the tap falls in the padding. When the panel's
 /// pixels lie in one output row and every tap inside the image, a row of the panel is one
 /// strided run of the input row (a plain copy at stride 1).
-#[inline(always)]
+#[cfg_attr(target_arch = "x86_64", inline(always))]
 fn pack_patches(p: &GemmParams, b: &[f32], b0: usize, c0: usize, width: usize, nr: usize, panel: &mut [f32]) {
     let (kh, kw) = (p.kh as usize, p.kw as usize);
     let taps = (kh * kw).max(1);
@@ -110,7 +110,7 @@ fn pack_patches(p: &GemmParams, b: &[f32], b0: usize, c0: usize, width: usize, n
 }
 
 /// A panel row of pixels in one output row: input row `iy`, columns `first`, `first + sw`, ….
-#[inline(always)]
+#[cfg_attr(target_arch = "x86_64", inline(always))]
 #[allow(clippy::too_many_arguments)]
 fn patch_run(
     b: &[f32],
@@ -150,7 +150,7 @@ fn patch_run(
 }
 
 /// A panel row whose pixels span output rows: each pixel's tap on its own.
-#[inline(always)]
+#[cfg_attr(target_arch = "x86_64", inline(always))]
 #[allow(clippy::too_many_arguments)]
 fn patch_scattered(
     b: &[f32],
@@ -178,7 +178,7 @@ fn patch_scattered(
 
 /// `dst[j] = src[2j]`: a stride-2 convolution's taps along a row, as vector shuffles for the
 /// micro-kernels' panel widths.
-#[inline(always)]
+#[cfg_attr(target_arch = "x86_64", inline(always))]
 fn every_other(dst: &mut [f32], src: &[f32]) {
     #[inline(always)]
     fn fixed<const N: usize>(dst: &mut [f32; N], src: &[f32]) {
@@ -199,7 +199,7 @@ fn every_other(dst: &mut [f32], src: &[f32]) {
 
 /// `dst.copy_from_slice(src)`, as two or four vector moves for the micro-kernels' panel widths
 /// (a call to `memmove` for 16 values cost more than the copy: 8 % of a model's run).
-#[inline(always)]
+#[cfg_attr(target_arch = "x86_64", inline(always))]
 pub(crate) fn copy_run(dst: &mut [f32], src: &[f32]) {
     match (<&mut [f32; 16]>::try_from(&mut *dst), <&[f32; 16]>::try_from(src)) {
         (Ok(d), Ok(s)) => *d = *s,

@@ -9,7 +9,7 @@ use crate::program::params::{BinaryParams, CopyParams};
 
 /// Calls `f(row, offsets)` for every coordinate of `shape[..rank - 1]` (row-major), with each
 /// operand's offset (`strides[t][d]`, the coordinate first divided by `divisors[t][d]`).
-#[inline(always)]
+#[cfg_attr(target_arch = "x86_64", inline(always))]
 fn for_each_row<const T: usize>(
     shape: &[u32],
     strides: [&[u32]; T],
@@ -40,7 +40,7 @@ fn for_each_row<const T: usize>(
 }
 
 /// A strided copy of a region (see [`CopyParams`]).
-#[inline(always)]
+#[cfg_attr(target_arch = "x86_64", inline(always))]
 pub(crate) fn copy(p: &CopyParams, src: &[f32], dst: &mut [f32]) {
     let r = (p.rank as usize).max(1);
     let len = p.shape[r - 1] as usize;
@@ -68,7 +68,7 @@ pub(crate) fn copy(p: &CopyParams, src: &[f32], dst: &mut [f32]) {
 }
 
 /// Broadcasting binary arithmetic, the output contiguous (see [`BinaryParams`]).
-#[inline(always)]
+#[cfg_attr(target_arch = "x86_64", inline(always))]
 pub(crate) fn binary(p: &BinaryParams, a: &[f32], b: &[f32], out: &mut [f32]) {
     match p.op {
         BinaryParams::ADD => binary_with(p, a, b, out, |x, y| x + y),

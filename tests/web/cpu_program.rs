@@ -1,5 +1,5 @@
-//! Our own CPU program in the browser (`cpuEngine: "program"`, `crate::cpu`, the scalar reference
-//! kernels today): one golden case of every task, of every YOLO26 layout, of every `nms=True`
+//! Our own CPU program in the browser (`cpuEngine: "program"`, `crate::cpu`, on the wasm SIMD
+//! micro-kernel of the build): one golden case of every task, of every YOLO26 layout, of every `nms=True`
 //! task and of a dynamic export at two sizes, under the parity tolerances; `info` saying which
 //! executor runs. The same cases run on WebGPU in gpu.rs and on tract's plan in the other files.
 
