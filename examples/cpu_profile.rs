@@ -35,27 +35,22 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let tract = best(&mut || drop(session.run(h, w, input.clone())));
     let after = best(&mut || drop(program.run(&input)));
 
-    // Both engines through their sessions on one pool (the program splits its products' columns
-    // over it, tract its own way), taking turns.
-    let pool = yolo_wasm::Threads::new(threads)?;
-    let (_, mut on_pool) = yolo_wasm::model::Session::load_on(&bytes, yolo_wasm::model::CpuEngine::Program)?;
-    on_pool.set_threads(pool.clone());
-    let (_, mut tract_pool) = yolo_wasm::model::Session::load(&bytes)?;
-    tract_pool.set_threads(pool);
-    let (mut ours_n, mut tract_n) = (f64::INFINITY, f64::INFINITY);
-    for _ in 0..runs {
-        ours_n = ours_n.min(best(&mut || drop(on_pool.run(h, w, input.clone()))));
-        tract_n = tract_n.min(best(&mut || drop(tract_pool.run(h, w, input.clone()))));
-    }
+    // Both engines through their sessions on one pool (native only: wasm has no `Threads`).
+    #[cfg(not(target_arch = "wasm32"))]
+    let pooled = Some(on_pool(&bytes, [h, w], &input, runs, threads)?);
+    #[cfg(target_arch = "wasm32")]
+    let pooled: Option<(f64, f64)> = None;
 
     let macs: u64 = times.iter().map(|t| t.macs).sum();
     println!("{path} at {h}×{w}: {} steps, {:.2} GMAC", times.len(), macs as f64 / 1e9);
     println!("best of {runs}: our program {ours:.1} ms, tract's plan {tract:.1} ms (ours / tract {:.2})", ours / tract);
     println!("our program again, after tract's plan has run: {after:.1} ms");
-    println!(
-        "{threads} threads: our program {ours_n:.1} ms, tract's plan {tract_n:.1} ms (ours / tract {:.2})",
-        ours_n / tract_n
-    );
+    if let Some((ours_n, tract_n)) = pooled {
+        let ratio = ours_n / tract_n;
+        println!(
+            "{threads} threads: our program {ours_n:.1} ms, tract's plan {tract_n:.1} ms (ours / tract {ratio:.2})"
+        );
+    }
     let mut per_family: BTreeMap<&str, (f64, u64, usize)> = BTreeMap::new();
     for t in &times {
         let e = per_family.entry(t.family).or_default();
@@ -73,4 +68,33 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         println!("  {:8.2} ms {:6.1} GFLOP/s {:12} {}", t.ms, gflops(t.macs, t.ms), t.family, t.label);
     }
     Ok(())
+}
+
+/// The best times of our program and of tract's plan on one pool of `threads`, taking turns (the
+/// program splits its products' columns over the pool, tract its own way).
+#[cfg(not(target_arch = "wasm32"))]
+fn on_pool(
+    bytes: &[u8],
+    [h, w]: [u32; 2],
+    input: &[f32],
+    runs: usize,
+    threads: usize,
+) -> Result<(f64, f64), Box<dyn std::error::Error>> {
+    use yolo_wasm::model::{CpuEngine, Session};
+    let pool = yolo_wasm::Threads::new(threads)?;
+    let (_, mut ours) = Session::load_on(bytes, CpuEngine::Program)?;
+    ours.set_threads(pool.clone());
+    let (_, mut tract) = Session::load(bytes)?;
+    tract.set_threads(pool);
+    let time = |s: &Session| {
+        let t = std::time::Instant::now();
+        drop(s.run(h, w, input.to_vec()));
+        t.elapsed().as_secs_f64() * 1e3
+    };
+    let (mut a, mut b) = (f64::INFINITY, f64::INFINITY);
+    for _ in 0..runs {
+        a = a.min(time(&ours));
+        b = b.min(time(&tract));
+    }
+    Ok((a, b))
 }

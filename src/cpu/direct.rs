@@ -98,7 +98,7 @@ pub(crate) fn conv_direct(
     row.resize(ow, 0.0);
     for oc in 0..p.c_out as usize {
         let g = oc / ocg;
-        let start = if p.has_bias == 1 { bias[oc] } else { 0.0 };
+        let start = if p.has_bias == 1 { bias.get(oc).copied().unwrap_or(0.0) } else { 0.0 };
         for oy in 0..p.oh as usize {
             row.fill(start);
             for i in 0..icg {
