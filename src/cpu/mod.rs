@@ -3,12 +3,13 @@
 //! lowers it — over buffers planned once by liveness ([`plan_buffers`]).
 //!
 //! Kernels: products ([`gemm`]) run on SIMD micro-kernels over weights packed at load
-//! ([`microkernel`], [`pack`]); grouped and depthwise convolutions row by row ([`direct`]);
-//! activations through a vectorised `exp` ([`activation`]); the other families, and the cases
-//! the tuned kernels do not take, on the scalar references of [`reference`] (what each WGSL
-//! kernel computes, in plain loops), which the tuned kernels are tested against. Still to come
-//! (DESIGN.md "Our own CPU executor"): channels-last activations, the indirect k×k product,
-//! concat in place, threads.
+//! ([`microkernel`], [`pack`]), their columns split over the pool tract's plan uses
+//! ([`parallel`]); grouped and depthwise convolutions row by row or pixel by pixel ([`direct`]);
+//! activations through a vectorised `exp` ([`activation`]); copies and broadcasting arithmetic
+//! row by row ([`strided`]); the other families, and the cases the tuned kernels do not take, on
+//! the scalar references of [`reference`] (what each WGSL kernel computes, in plain loops), which
+//! the tuned kernels are tested against. Still to come (DESIGN.md "Our own CPU executor"):
+//! channels-last activations, the indirect k×k product, concat in place.
 
 mod activation;
 mod bounds;
