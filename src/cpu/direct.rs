@@ -7,6 +7,7 @@
 //! steps run on `reference::conv_direct`, which these are property-tested against.
 
 use super::activation;
+use super::reference::tap;
 use crate::program::params::ConvDirectParams;
 
 /// Whether [`conv_direct`] runs this step.
@@ -50,16 +51,10 @@ pub(crate) fn depthwise_channels_last(
                 acc.fill(0.0);
             }
             for ky in 0..p.kh as usize {
-                let iy = (oy * p.stride_h as usize + ky * p.dil_h as usize) as isize - p.pad_h as isize;
-                if iy < 0 || iy >= p.h as isize {
-                    continue;
-                }
+                let Some(iy) = tap(oy, ky, p.stride_h, p.pad_h, p.dil_h, false, p.h) else { continue };
                 for kx in 0..p.kw as usize {
-                    let ix = (ox * p.stride_w as usize + kx * p.dil_w as usize) as isize - p.pad_w as isize;
-                    if ix < 0 || ix >= p.w as isize {
-                        continue;
-                    }
-                    let at = iy as usize * x_h + ix as usize * x_w;
+                    let Some(ix) = tap(ox, kx, p.stride_w, p.pad_w, p.dil_w, false, p.w) else { continue };
+                    let at = iy * x_h + ix * x_w;
                     let w = &weights[(ky * p.kw as usize + kx) * c..][..c];
                     acc.iter_mut().zip(&x[at..at + c]).zip(w).for_each(|((a, &v), &w)| *a += v * w);
                 }
@@ -93,7 +88,7 @@ pub(crate) fn conv_direct(
     let (kh, kw, ow) = (p.kh as usize, p.kw as usize, p.ow as usize);
     let icg = (p.c_in / p.groups) as usize;
     let ocg = ((p.c_out / p.groups) as usize).max(1);
-    let (sh, sw) = (p.stride_h as isize, p.stride_w as usize);
+    let sw = p.stride_w as usize;
     let (x_c, x_h) = (p.x_c as usize, p.x_h as usize);
     row.resize(ow, 0.0);
     for oc in 0..p.c_out as usize {
@@ -105,11 +100,8 @@ pub(crate) fn conv_direct(
                 let ic = g * icg + i;
                 let w0 = (oc * icg + i) * kh * kw;
                 for ky in 0..kh {
-                    let iy = oy as isize * sh + (ky * p.dil_h as usize) as isize - p.pad_h as isize;
-                    if iy < 0 || iy >= p.h as isize {
-                        continue;
-                    }
-                    let line = ic * x_c + iy as usize * x_h;
+                    let Some(iy) = tap(oy, ky, p.stride_h, p.pad_h, p.dil_h, false, p.h) else { continue };
+                    let line = ic * x_c + iy * x_h;
                     for kx in 0..kw {
                         let wv = wt[w0 + ky * kw + kx];
                         let off = (kx * p.dil_w as usize) as isize - p.pad_w as isize;

@@ -75,12 +75,7 @@ pub(crate) fn gemm(
     };
     let out = Out::new(c);
     for batch in 0..p.batches.max(1) as usize {
-        let c0 = if p.batch_split > 0 {
-            let split = p.batch_split as usize;
-            (batch / split) * p.c_batch as usize + (batch % split) * p.c_batch_inner as usize
-        } else {
-            batch * p.c_batch as usize
-        };
+        let c0 = p.c_batch_offset(batch);
         let job = Job {
             p,
             kernel,
@@ -234,13 +229,7 @@ fn store(
             continue;
         }
         for (j, v) in row.iter().enumerate() {
-            let col = at.col + j;
-            let off = if p.col_split > 0 {
-                let split = p.col_split as usize;
-                (col / split) * p.c_col_outer as usize + (col % split) * p.c_n as usize
-            } else {
-                col * p.c_n as usize
-            };
+            let off = p.c_col_offset(at.col + j);
             c.write(line + off, std::slice::from_ref(v));
         }
     }

@@ -74,22 +74,12 @@ pub(crate) fn gemm(p: &GemmParams, a: &[f32], b: &[f32], bias: &[f32], c: &mut [
                 }
             }
         }
-        let c0 = if p.batch_split > 0 {
-            let split = p.batch_split as usize;
-            (batch / split) * p.c_batch as usize + (batch % split) * p.c_batch_inner as usize
-        } else {
-            batch * p.c_batch as usize
-        };
+        let c0 = p.c_batch_offset(batch);
         for i in 0..m {
             let row_bias = if p.bias_mode == GemmParams::BIAS_PER_ROW { bias[i] } else { 0.0 };
             for j in 0..n {
                 let col_bias = if p.bias_mode == GemmParams::BIAS_PER_COLUMN { bias[j] } else { 0.0 };
-                let off = if p.col_split > 0 {
-                    let split = p.col_split as usize;
-                    (j / split) * p.c_col_outer as usize + (j % split) * p.c_n as usize
-                } else {
-                    j * p.c_n as usize
-                };
+                let off = p.c_col_offset(j);
                 c[c0 + i * p.c_m as usize + off] = activate(acc[i * n + j] + row_bias + col_bias, p.act);
             }
         }
@@ -97,7 +87,7 @@ pub(crate) fn gemm(p: &GemmParams, a: &[f32], b: &[f32], bias: &[f32], c: &mut [
 }
 
 /// The input coordinate a (transposed) convolution tap reads for output coordinate `o`, if any.
-fn tap(o: usize, t: usize, stride: u32, pad: u32, dil: u32, transposed: bool, size: u32) -> Option<usize> {
+pub(crate) fn tap(o: usize, t: usize, stride: u32, pad: u32, dil: u32, transposed: bool, size: u32) -> Option<usize> {
     let (o, t, s, pad, dil) = (o as isize, t as isize, stride as isize, pad as isize, dil as isize);
     let i = if transposed {
         let v = o + pad - t * dil;

@@ -123,6 +123,22 @@ impl GemmParams {
     pub const BIAS_PER_ROW: u32 = 1;
     /// `bias_mode`: one bias value per column (n).
     pub const BIAS_PER_COLUMN: u32 = 2;
+
+    /// Where batch `batch` starts in C (through `batch_split` when it is set).
+    pub fn c_batch_offset(&self, batch: usize) -> usize {
+        match self.batch_split as usize {
+            0 => batch * self.c_batch as usize,
+            split => (batch / split) * self.c_batch as usize + (batch % split) * self.c_batch_inner as usize,
+        }
+    }
+
+    /// Where column `col` lies in a row of C (through `col_split` when it is set).
+    pub fn c_col_offset(&self, col: usize) -> usize {
+        match self.col_split as usize {
+            0 => col * self.c_n as usize,
+            split => (col / split) * self.c_col_outer as usize + (col % split) * self.c_n as usize,
+        }
+    }
 }
 
 params! {
