@@ -1,6 +1,7 @@
 //! Our CPU program on a model, step by step, next to tract's plan on the same input: per kernel
 //! family the time and GFLOP/s, then the slowest steps; and both engines on a pool of `threads`
-//! (default 2): `cargo run --release --example cpu_profile -- model.onnx [runs] [threads]`.
+//! (default 2): `cargo run --release --example cpu_profile -- model.onnx [runs] [threads] [family]`;
+//! with a family (e.g. `unary`) or a part of a node name every such step is listed too.
 
 use std::collections::BTreeMap;
 use yolo_wasm::cpu::CpuProgram;
@@ -11,6 +12,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let path = args.next().ok_or("usage: cpu_profile model.onnx [runs]")?;
     let runs: usize = args.next().map_or(Ok(3), |r| r.parse())?;
     let threads: usize = args.next().map_or(Ok(2), |r| r.parse())?;
+    let family = args.next();
     let bytes = std::fs::read(&path)?;
     let model = YoloModel::load(&bytes, path.clone())?;
     let [h, w] = model.info().imgsz;
@@ -64,7 +66,8 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     }
     let mut slow = times.clone();
     slow.sort_by(|a, b| b.ms.total_cmp(&a.ms));
-    for t in slow.iter().take(12) {
+    let listed = slow.iter().filter(|t| family.as_deref().is_some_and(|f| f == t.family || t.label.contains(f)));
+    for t in slow.iter().take(12).chain(listed) {
         println!("  {:8.2} ms {:6.1} GFLOP/s {:12} {}", t.ms, gflops(t.macs, t.ms), t.family, t.label);
     }
     Ok(())

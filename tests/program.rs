@@ -323,6 +323,59 @@ fn element_wise_and_layout_ops_equal_tract() {
     same_as_tract(finish(m, s), &shape, 9, 1e-4);
 }
 
+/// A 1×1 convolution over a concatenation of three convolutions' outputs, with bias and SiLU (a
+/// YOLO11 C3k2 block's `cv2`): tract declutters it into one product per part summed by `Add`s;
+/// the fusion pass (`program::fuse`) leaves only the three products (the later two add into the
+/// first one's output, the last also adds the bias and applies the SiLU), which equal tract's.
+#[test]
+fn a_convolution_over_a_concatenation_runs_as_products_that_add_in_place() {
+    use tract_onnx::tract_core::ops::array::TypedConcat;
+    use yolo_wasm::program::Params;
+    let (h, w) = (7, 9);
+    for (seed, channels) in [(1u64, [3, 5, 4]), (2, [8, 1, 6])] {
+        let shape = [1, 4, h, w];
+        let mut m = TypedModel::default();
+        let x = source(&mut m, &shape);
+        let g = Geometry { h, w, k: (3, 3), stride: (1, 1), pad: (1, 1, 1, 1), dil: (1, 1) };
+        let parts: Vec<OutletId> = channels
+            .iter()
+            .enumerate()
+            .map(|(i, &c)| {
+                let k = konst(&mut m, &format!("k{i}"), &[c, 4, 3, 3], seed + i as u64);
+                let b = konst(&mut m, &format!("b{i}"), &[c], seed + 10 + i as u64);
+                let conv = Conv {
+                    pool_spec: pool_spec(&g, 4, c, false),
+                    kernel_fmt: KernelFormat::OIHW,
+                    group: 1,
+                    q_params: None,
+                };
+                m.wire_node(format!("part{i}"), conv, &[x, k, b]).unwrap()[0]
+            })
+            .collect();
+        let cat = m.wire_node("cat", TypedConcat::new(1), &parts).unwrap()[0];
+        let cin: usize = channels.iter().sum();
+        let one = Geometry { k: (1, 1), pad: (0, 0, 0, 0), ..g };
+        let k = konst(&mut m, "k", &[6, cin, 1, 1], seed ^ 7);
+        let b = konst(&mut m, "b", &[6], seed ^ 8);
+        let conv = Conv {
+            pool_spec: pool_spec(&one, cin, 6, false),
+            kernel_fmt: KernelFormat::OIHW,
+            group: 1,
+            q_params: None,
+        };
+        let y = m.wire_node("cv2", conv, &[cat, k, b]).unwrap()[0];
+        let y = silu(&mut m, y);
+        let model = finish(m, y);
+        let program = lower(&model.clone().into_decluttered().unwrap()).unwrap();
+        let families: Vec<&str> = program.steps.iter().map(|s| s.params.family()).collect();
+        assert!(families.iter().all(|f| *f == "gemm"), "only products are left: {families:?}\n{:#?}", program.steps);
+        let accumulating =
+            program.steps.iter().filter(|s| matches!(s.params, Params::Gemm(p) if p.accumulate == 1)).count();
+        assert_eq!(accumulating, 2, "{:#?}", program.steps.iter().map(|s| &s.label).collect::<Vec<_>>());
+        same_as_tract(model, &shape, seed, 1e-4);
+    }
+}
+
 /// Every fixture model: all outputs on each executor equal tract's (the raw network values,
 /// before any decoding), on one letterboxed image. Dynamic exports run on the CPU program at the
 /// letterboxed size (the GPU takes static exports only).
@@ -365,8 +418,10 @@ fn every_fixture_model_computes_what_tract_computes() {
     }
 }
 
-/// Predictions on the GPU against Ultralytics' goldens, the first cases of every static model
-/// and task (the CPU path's `tests/parity.rs` runs them all).
+/// Predictions on the GPU against Ultralytics' goldens, the first case of every static model
+/// and task (the CPU path's `tests/parity.rs` runs them all; the browser tests, `tests/web/gpu.rs`,
+/// run several cases per task on WebGPU). One case a model: on lavapipe each 640 inference takes
+/// seconds, and three cases a model were 4.5 of the native tests' 10 minutes.
 #[test]
 fn gpu_predictions_match_ultralytics() {
     let cases = common::cases();
@@ -377,7 +432,7 @@ fn gpu_predictions_match_ultralytics() {
     let mut checked = 0;
     for case in cases.iter().filter(|c| !c.model.contains("dynamic")) {
         let n = per_model.entry(case.model.clone()).or_default();
-        if *n >= 3 {
+        if *n >= 1 {
             continue;
         }
         *n += 1;
@@ -404,7 +459,7 @@ fn gpu_predictions_match_ultralytics() {
     for (model, e) in worst {
         println!("gpu parity {model}: {e}");
     }
-    assert!(checked >= 30, "{checked} cases");
+    assert!(checked >= 10, "{checked} cases");
     assert!(failures.is_empty(), "{} of {checked} cases differ:\n{}", failures.len(), failures.join("\n"));
 }
 

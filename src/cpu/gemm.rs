@@ -155,8 +155,9 @@ struct Out {
 }
 
 // SAFETY: `Out` is made from a `&mut [f32]` held for the whole product; the threads that share it
-// write distinct indices (`gemm` splits only products whose C rows are plain and do not overlap,
-// between columns), and nothing reads C meanwhile.
+// write (and, for a product that accumulates, first read) distinct indices (`gemm` splits only
+// products whose C rows are plain and do not overlap, between columns), and nothing else reads C
+// meanwhile.
 unsafe impl Sync for Out {}
 // SAFETY: as for `Sync`.
 unsafe impl Send for Out {}
@@ -164,6 +165,19 @@ unsafe impl Send for Out {}
 impl Out {
     fn new(c: &mut [f32]) -> Out {
         Out { ptr: c.as_mut_ptr(), len: c.len() }
+    }
+
+    /// Adds C's current values at `off ..` into `values` (a product that `accumulate`s).
+    ///
+    /// # Panics
+    /// If that reaches past C (which `bounds.rs` rules out for a checked step).
+    #[cfg_attr(target_arch = "x86_64", inline(always))]
+    fn add_into(&self, off: usize, values: &mut [f32]) {
+        assert!(off <= self.len && values.len() <= self.len - off);
+        // SAFETY: in bounds (just checked); only this thread writes (or reads) these indices
+        // while the product runs (see `Sync`).
+        let current = unsafe { std::slice::from_raw_parts(self.ptr.add(off), values.len()) };
+        values.iter_mut().zip(current).for_each(|(v, c)| *v += c);
     }
 
     /// Writes `values` at `off ..`.
@@ -195,7 +209,8 @@ struct Corner {
     col: usize,
 }
 
-/// Adds the bias to the tile's `rows × cols` corner, applies the activation and writes it to C
+/// Adds the bias (and, with `accumulate`, C's current values) to the tile's `rows × cols` corner, applies
+/// the activation and writes it to C
 /// (batch offset `c0`) through C's strides.
 #[cfg_attr(target_arch = "x86_64", inline(always))]
 #[allow(clippy::too_many_arguments)]
@@ -222,9 +237,19 @@ fn store(
             }
             _ => {}
         }
-        activation::apply(p.act, row);
         let line = c0 + (at.row + i) * p.c_m as usize;
-        if p.col_split == 0 && p.c_n == 1 {
+        let plain = p.col_split == 0 && p.c_n == 1;
+        if p.accumulate == 1 {
+            if plain {
+                c.add_into(line + at.col, row);
+            } else {
+                for (j, v) in row.iter_mut().enumerate() {
+                    c.add_into(line + p.c_col_offset(at.col + j), std::slice::from_mut(v));
+                }
+            }
+        }
+        activation::apply(p.act, row);
+        if plain {
             c.write(line + at.col, row);
             continue;
         }
@@ -261,10 +286,19 @@ mod tests {
     }
 
     /// The tuned product (both micro-kernels, A packed at load and at run time, on one thread and
-    /// split over two) against the reference on `p`, with inputs large enough for every index it reads.
+    /// split over two; writing C and adding into it) against the reference on `p`, with inputs large
+    /// enough for every index it reads.
     fn same_as_reference(p: GemmParams, a_len: usize, b_len: usize, c_len: usize) {
+        for accumulate in [0, 1] {
+            same_as_reference_once(GemmParams { accumulate, ..p }, a_len, b_len, c_len);
+        }
+    }
+
+    fn same_as_reference_once(p: GemmParams, a_len: usize, b_len: usize, c_len: usize) {
         let (a, b, bias) = (values(a_len, 1), values(b_len, 2), values(p.m.max(p.n) as usize, 3));
-        let mut want = vec![0.0; c_len];
+        // C starts from values of its own: a product that accumulates adds them, any other
+        // overwrites the ones it writes.
+        let mut want = values(c_len, 4);
         reference::gemm(&p, &a, &b, &bias, &mut want);
         for kernel in [Microkernel::portable(), Microkernel::best()] {
             let packed = prepack_a(&p, &a, &kernel);
@@ -273,7 +307,7 @@ mod tests {
                 runs.push((Some(packed.as_slice()), 2));
             }
             for (pre, threads) in runs {
-                let mut got = vec![0.0; c_len];
+                let mut got = values(c_len, 4);
                 on_threads(threads, || {
                     assert_eq!(super::parallel::threads(), threads);
                     gemm(&p, &kernel, &a, pre, &b, &bias, &mut got, &mut Scratch::default())

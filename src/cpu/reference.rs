@@ -50,9 +50,10 @@ fn b_row(p: &GemmParams, b: &[f32], b0: usize, kk: usize, row: &mut [f32]) {
     }
 }
 
-/// `C[b, m, n] = act(Σ_k A[b, m, k] · B[b, k, n] + bias)`: for each k, B's row is gathered once
-/// and added, scaled, into every row of a contiguous accumulator; the epilogue adds the bias,
-/// applies the activation and scatters through C's strides.
+/// `C[b, m, n] = act(Σ_k A[b, m, k] · B[b, k, n] + bias [+ C[b, m, n]])`: for each k, B's row is
+/// gathered once and added, scaled, into every row of a contiguous accumulator; the epilogue adds
+/// the bias (and C's current value with `accumulate`), applies the activation and scatters through
+/// C's strides.
 pub(crate) fn gemm(p: &GemmParams, a: &[f32], b: &[f32], bias: &[f32], c: &mut [f32]) {
     let (m, n, k) = (p.m as usize, p.n as usize, p.k as usize);
     if m == 0 || n == 0 {
@@ -79,8 +80,9 @@ pub(crate) fn gemm(p: &GemmParams, a: &[f32], b: &[f32], bias: &[f32], c: &mut [
             let row_bias = if p.bias_mode == GemmParams::BIAS_PER_ROW { bias[i] } else { 0.0 };
             for j in 0..n {
                 let col_bias = if p.bias_mode == GemmParams::BIAS_PER_COLUMN { bias[j] } else { 0.0 };
-                let off = p.c_col_offset(j);
-                c[c0 + i * p.c_m as usize + off] = activate(acc[i * n + j] + row_bias + col_bias, p.act);
+                let at = c0 + i * p.c_m as usize + p.c_col_offset(j);
+                let prev = if p.accumulate == 1 { c[at] } else { 0.0 };
+                c[at] = activate(acc[i * n + j] + row_bias + col_bias + prev, p.act);
             }
         }
     }

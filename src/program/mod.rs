@@ -4,6 +4,7 @@
 //! a program is built and checked before any device is asked for, and each executor picks its
 //! own tiles and dispatch shapes (the GPU's workgroups live in `gpu::kernel`).
 
+pub mod fuse;
 pub mod lower;
 pub mod params;
 

@@ -33,7 +33,7 @@ macro_rules! params {
 
 params! {
     /// `gemm.wgsl` (both of its tiles): the batched product
-    /// `C[b, m, n] = act(Σ_k A[b, m, k] · B[b, k, n] + bias)`, A, B and C read and written
+    /// `C[b, m, n] = act(Σ_k A[b, m, k] · B[b, k, n] + bias [+ C[b, m, n]])`, A, B and C read and written
     /// through strides. With `im2col` set, B is the convolution patches of an image (an implicit
     /// GEMM: row `k` of B is input channel `k / (kh·kw)` at tap `k % (kh·kw)`, column `n` is
     /// output pixel `(n / ow, n % ow)`). Unused fields are zero.
@@ -113,6 +113,10 @@ params! {
         c_col_outer: u32,
         /// Batches (the GPU runs one workgroup layer per batch).
         batches: u32,
+        /// 1: C's current values are added to the sums before the bias and activation (a sum of
+        /// products written in place, set by the fusion pass, `program::fuse`); 0: C is only
+        /// written.
+        accumulate: u32,
     }
 }
 

@@ -1,4 +1,5 @@
-// Batched matrix product C[b, m, n] = act(Σ_k A[b, m, k] · B[b, k, n] + bias), one 64×64 tile of C
+// Batched matrix product C[b, m, n] = act(Σ_k A[b, m, k] · B[b, k, n] + bias [+ C[b, m, n] when
+// `accumulate`]), one 64×64 tile of C
 // per workgroup of 16×16 invocations (or 32 × 128 for few rows), each 4 rows × 4 columns held in
 // four vec4 accumulators; K in
 // steps of 16 through workgroup memory (two barriers per step). Parameters are read once into
@@ -45,6 +46,7 @@ struct GemmParams {
     col_split: u32,
     c_col_outer: u32,
     batches: u32,
+    accumulate: u32,
 }
 
 @group(0) @binding(0) var<storage, read> p: GemmParams;
@@ -214,7 +216,18 @@ fn main(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_id) lid:
         if (p.bias_mode == 1u) {
             v += vec4<f32>(bias[gm]);
         }
-        v = activate(v + bias_n, act);
+        v += bias_n;
+        for (var j = 0u; j < 4u; j++) {
+            let col = gn + j;
+            if (col < N && p.accumulate == 1u) {
+                var off = col * c_n;
+                if (n_split > 0u) {
+                    off = (col / n_split) * c_row + (col % n_split) * c_n;
+                }
+                v[j] += c[c_base + gm * c_m + off];
+            }
+        }
+        v = activate(v, act);
         for (var j = 0u; j < 4u; j++) {
             let col = gn + j;
             if (col < N) {

@@ -357,7 +357,8 @@ impl<'m> Lowering<'m> {
     }
 }
 
-/// Lowers a decluttered graph with fully concrete shapes, or says which node cannot run.
+/// Lowers a decluttered graph with fully concrete shapes, then fuses element-wise steps into the
+/// products before them (`super::fuse`), or says which node cannot run.
 pub fn lower(model: &TypedModel) -> std::result::Result<Program, Unsupported> {
     let [input] = model.inputs.as_slice() else {
         return Err(Unsupported(format!("{} inputs (one image input expected)", model.inputs.len())));
@@ -390,7 +391,9 @@ pub fn lower(model: &TypedModel) -> std::result::Result<Program, Unsupported> {
         }
         outs.push((t, l.shape(*o)?));
     }
-    Ok(Program { tensors: l.tensors, steps: l.steps, input: (input_t, input_shape), outputs: outs })
+    let mut program = Program { tensors: l.tensors, steps: l.steps, input: (input_t, input_shape), outputs: outs };
+    super::fuse::fuse(&mut program);
+    Ok(program)
 }
 
 #[cfg(test)]
