@@ -354,6 +354,10 @@ mod tests {
             (10, 13, 3, 2, 1, 1, false),
             (7, 37, 5, 2, 2, 2, true),
             (17, 5, 1, 1, 0, 1, false),
+            // Stride 2 over rows wide enough for whole 16- and 8-value panels (vector shuffles),
+            // the last ones next to the end of the image.
+            (5, 70, 3, 2, 1, 1, false),
+            (4, 33, 2, 2, 0, 1, false),
         ] {
             let (cin, cout) = (5u32, 7u32);
             let oh = (h + 2 * pad - dil * (kk - 1) - 1) / s + 1;

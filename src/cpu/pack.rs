@@ -133,7 +133,9 @@ fn patch_run(
         if sw == 1 && x_w == 1 {
             copy_run(&mut dst[..width], &b[row + first..row + first + width]);
         } else if sw == 2 && x_w == 1 {
-            every_other(&mut dst[..width], &b[row + first..row + first + 2 * width - 1]);
+            // One value past the run's last tap, where the input has it: whole vectors to shuffle.
+            let end = (row + first + 2 * width).min(b.len());
+            every_other(&mut dst[..width], &b[row + first..end]);
         } else {
             let step = (sw * x_w) as usize;
             for (j, v) in dst[..width].iter_mut().enumerate() {
@@ -176,21 +178,23 @@ fn patch_scattered(
     }
 }
 
-/// `dst[j] = src[2j]`: a stride-2 convolution's taps along a row, as vector shuffles for the
-/// micro-kernels' panel widths.
+/// `dst[j] = src[2j]`: a stride-2 convolution's taps along a row (`src` holds at least
+/// `2·dst.len() - 1` values), as vector shuffles for the micro-kernels' panel widths when `src`
+/// has the `2·dst.len()` values that make whole vectors (LLVM turns the fixed-size pick into
+/// shuffles of full loads; over one value fewer it inserted the values one by one).
 #[cfg_attr(target_arch = "x86_64", inline(always))]
 fn every_other(dst: &mut [f32], src: &[f32]) {
     #[inline(always)]
-    fn fixed<const N: usize>(dst: &mut [f32; N], src: &[f32]) {
+    fn fixed<const N: usize, const TWO_N: usize>(dst: &mut [f32; N], src: &[f32; TWO_N]) {
         for (j, v) in dst.iter_mut().enumerate() {
             *v = src[2 * j];
         }
     }
-    if let Ok(d) = <&mut [f32; 16]>::try_from(&mut *dst) {
-        return fixed(d, src);
+    if let (Ok(d), Some(s)) = (<&mut [f32; 16]>::try_from(&mut *dst), src.first_chunk::<32>()) {
+        return fixed(d, s);
     }
-    if let Ok(d) = <&mut [f32; 8]>::try_from(&mut *dst) {
-        return fixed(d, src);
+    if let (Ok(d), Some(s)) = (<&mut [f32; 8]>::try_from(&mut *dst), src.first_chunk::<16>()) {
+        return fixed(d, s);
     }
     for (j, v) in dst.iter_mut().enumerate() {
         *v = src[2 * j];
