@@ -1,6 +1,7 @@
 //! `yolo-wasm`: the yolo-wasm core as a native command.
 //!
-//! `yolo-wasm predict --model m.onnx --image a.jpg [--imgsz 640 --conf 0.25 --iou 0.45 --threads N]` prints
+//! `yolo-wasm predict --model m.onnx --image a.jpg [--imgsz 640 --conf 0.25 --iou 0.45 --threads N
+//! --cpu-engine tract|program]` prints
 //! the HUB-shaped JSON on stdout: the same code path the browser package runs, so anyone can
 //! check parity with Ultralytics from outside the tests.
 //!
@@ -11,6 +12,7 @@ use clap::{Parser, Subcommand};
 use std::io::Write;
 use std::path::PathBuf;
 use std::process::ExitCode;
+use yolo_wasm::model::CpuEngine;
 use yolo_wasm::{Error, PredictOptions, Threads, YoloModel};
 use yolo_wasm_server::serve::{self, ServeArgs, Server};
 
@@ -46,6 +48,10 @@ enum Command {
         /// Inference threads (tract's multithread executor); default: every CPU. 1 = one thread.
         #[arg(long, value_name = "N")]
         threads: Option<usize>,
+        /// The CPU executor: `tract` (tract's optimised plan, the default) or `program` (our own
+        /// program of steps; a graph it does not cover runs on tract's plan).
+        #[arg(long, value_name = "ENGINE", default_value = "tract", value_parser = serve::config::parse_cpu_engine)]
+        cpu_engine: CpuEngine,
     },
     /// Serves the HUB Inference API (`POST /`, multipart) over HTTP.
     Serve(ServeArgs),
@@ -53,8 +59,8 @@ enum Command {
 
 fn main() -> ExitCode {
     match Cli::parse().command {
-        Command::Predict { model, image, imgsz, conf, iou, pretty, threads } => {
-            let opts = PredictArgs { imgsz, conf, iou, pretty, threads };
+        Command::Predict { model, image, imgsz, conf, iou, pretty, threads, cpu_engine } => {
+            let opts = PredictArgs { imgsz, conf, iou, pretty, threads, cpu_engine };
             match predict(model, image, opts) {
                 Ok(()) => ExitCode::SUCCESS,
                 Err(e) => {
@@ -80,20 +86,24 @@ struct PredictArgs {
     iou: Option<f64>,
     pretty: bool,
     threads: Option<usize>,
+    cpu_engine: CpuEngine,
 }
 
 fn predict(model: PathBuf, image: Vec<PathBuf>, args: PredictArgs) -> Result<(), Error> {
-    let PredictArgs { imgsz, conf, iou, pretty, threads } = args;
+    let PredictArgs { imgsz, conf, iou, pretty, threads, cpu_engine } = args;
     let opts = PredictOptions::from_raw(imgsz, conf, iou)?;
     let threads = Threads::new(threads.unwrap_or_else(yolo_wasm::model::threads::available))?;
     let bytes =
         std::fs::read(&model).map_err(|e| Error::InvalidModel(format!("cannot read {}: {e}", model.display())))?;
     let name = model.file_name().map_or_else(|| model.display().to_string(), |n| n.to_string_lossy().into());
-    let yolo = YoloModel::load(&bytes, name)?.with_threads(threads);
+    let yolo = YoloModel::load_on(&bytes, name, cpu_engine)?.with_threads(threads);
     let mut images = Vec::with_capacity(image.len());
     for path in &image {
         let decoded = yolo_wasm_server::decode::read_image(path)?;
         images.push(yolo.predict(&decoded.pixels()?, &opts)?);
+    }
+    if let Some(reason) = yolo.cpu_engine_fallback() {
+        eprintln!("yolo-wasm predict: note: the program does not cover this model, tract's plan ran it: {reason}");
     }
     let response = yolo.response(images);
     let json = if pretty { serde_json::to_string_pretty(&response) } else { serde_json::to_string(&response) };

@@ -11,8 +11,19 @@ fn yolo_wasm(args: &[&str]) -> std::process::Output {
     Command::new(env!("CARGO_BIN_EXE_yolo-wasm")).args(args).output().expect("run yolo-wasm")
 }
 
+/// On both CPU executors (`--cpu-engine`): tract's plan and our program.
 #[test]
 fn predict_prints_the_hub_json_equal_to_ultralytics() {
+    for engine in ["tract", "program"] {
+        predict_equals_ultralytics_on(engine);
+    }
+    let out = yolo_wasm(&["predict", "--model", "m.onnx", "--image", "i.png", "--cpu-engine", "gpu"]);
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("expected `tract` or `program`"), "{err}");
+}
+
+fn predict_equals_ultralytics_on(engine: &str) {
     let model = common::fixture("models/yolo11n-shapes-dynamic.onnx");
     let image = common::fixture("images/landscape-800x450.png");
     let out = yolo_wasm(&[
@@ -27,8 +38,12 @@ fn predict_prints_the_hub_json_equal_to_ultralytics() {
         "0.1",
         "--iou",
         "0.7",
+        "--cpu-engine",
+        engine,
     ]);
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{engine}: {err}");
+    assert!(!err.contains("tract's plan ran it"), "{engine}: {err}");
     let ours: Response = serde_json::from_slice(&out.stdout).expect("stdout is the HUB JSON");
     let case = common::cases()
         .into_iter()

@@ -66,6 +66,16 @@ async fn dedicated_style_ignores_the_model_field_and_has_no_rate_limit() {
     assert_eq!(body["metadata"]["model"], "yolo11n-shapes.onnx");
 }
 
+/// `--cpu-engine program`: the endpoint's models run on our own CPU program, with the same answer.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_cpu_program_answers_like_ultralytics() {
+    let model = fixture("models/yolo11n-shapes.onnx").to_string_lossy().into_owned();
+    let s = start(&["--model", &model, "--cpu-engine", "program"]).await;
+    let (status, _, body) = post(&s.url, None, form(None, Some(landscape()), &[])).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert_golden(&body, "yolo11n-shapes.onnx");
+}
+
 /// A PNG with transparency uploaded to the endpoint: Ultralytics' answer to within its rounding
 /// (the server decodes the stored colour and ignores alpha, as OpenCV does).
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -6,6 +6,7 @@ use axum::http::HeaderValue;
 use clap::Parser;
 use std::path::PathBuf;
 use std::time::Duration;
+use yolo_wasm::model::CpuEngine;
 
 /// Default requests per hour per key in shared style (the HUB shared API's limit).
 pub const SHARED_RATE_LIMIT: u32 = 100;
@@ -43,6 +44,10 @@ pub struct ServeArgs {
     /// between the slots, max(1, CPUs / concurrency).
     #[arg(long, value_name = "N")]
     pub threads: Option<usize>,
+    /// The CPU executor: `tract` (tract's optimised plan, the default) or `program` (our own
+    /// program of steps; a graph it does not cover runs on tract's plan).
+    #[arg(long, value_name = "ENGINE", default_value = "tract", value_parser = parse_cpu_engine)]
+    pub cpu_engine: CpuEngine,
     /// Requests allowed to wait for a free inference slot (more: 503).
     #[arg(long, value_name = "N", default_value_t = 8)]
     pub queue: usize,
@@ -114,6 +119,8 @@ pub struct Config {
     pub concurrency: usize,
     /// Threads per inference slot (1: each inference on its own thread, no pool).
     pub threads: usize,
+    /// The CPU executor every model runs on.
+    pub cpu_engine: CpuEngine,
     /// Queue places.
     pub queue: usize,
     /// Request timeout (`None`: none).
@@ -212,6 +219,7 @@ impl ServeArgs {
             max_body: self.max_body_mb.saturating_mul(1 << 20),
             concurrency,
             threads,
+            cpu_engine: self.cpu_engine,
             queue: self.queue,
             timeout,
             header_timeout,
@@ -225,6 +233,11 @@ impl ServeArgs {
             notes,
         })
     }
+}
+
+/// `--cpu-engine`'s value (shared with `predict`'s).
+pub fn parse_cpu_engine(name: &str) -> Result<CpuEngine, String> {
+    CpuEngine::parse(name).ok_or_else(|| format!("{name:?}: expected `tract` or `program`"))
 }
 
 /// Threads per inference slot when `--threads` is not given: the CPUs shared between the
@@ -288,6 +301,15 @@ mod tests {
         let c = parse(&["--models", here]).unwrap();
         assert_eq!((c.header_timeout, c.body_timeout), (Some(Duration::from_secs(10)), Some(Duration::from_secs(30))));
         assert_eq!((c.max_connections, c.max_buffered), (256, 512 << 20));
+    }
+
+    #[test]
+    fn the_cpu_engine_is_tracts_plan_unless_asked() {
+        let here = env!("CARGO_MANIFEST_DIR");
+        assert_eq!(parse(&["--models", here]).unwrap().cpu_engine, CpuEngine::Tract);
+        let c = parse(&["--models", here, "--cpu-engine", "program"]).unwrap();
+        assert_eq!(c.cpu_engine, CpuEngine::Program);
+        assert!(ServeArgs::try_parse_from(["serve", "--models", here, "--cpu-engine", "gpu"]).is_err());
     }
 
     #[test]

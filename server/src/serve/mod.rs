@@ -117,9 +117,10 @@ impl Server {
         }
         // One pool for the whole server, shared by every slot and model (see Config::pool_threads).
         let threads = yolo_wasm::Threads::new(config.pool_threads()).map_err(|e| e.to_string())?;
+        let run = models::RunOn { threads, engine: config.cpu_engine };
         let models = match &config.source {
-            ModelSource::Shared(dir) => Models::shared(dir.clone(), threads),
-            ModelSource::Dedicated(file) => Models::dedicated(file.clone(), threads).await?,
+            ModelSource::Shared(dir) => Models::shared(dir.clone(), run),
+            ModelSource::Dedicated(file) => Models::dedicated(file.clone(), run).await?,
         };
         let listener =
             TcpListener::bind(&addrs[..]).await.map_err(|e| format!("cannot bind {host}:{}: {e}", config.port))?;

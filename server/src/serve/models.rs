@@ -11,6 +11,7 @@ use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 use tokio::sync::OnceCell;
+use yolo_wasm::model::CpuEngine;
 use yolo_wasm::Code;
 use yolo_wasm::{Threads, YoloModel};
 
@@ -28,6 +29,15 @@ pub struct ModelRef {
     pub reported: String,
 }
 
+/// How every model of a server runs its inferences.
+#[derive(Debug, Clone)]
+pub struct RunOn {
+    /// The inference threads (a clone shares the pool).
+    pub threads: Threads,
+    /// The CPU executor (`--cpu-engine`).
+    pub engine: CpuEngine,
+}
+
 /// Where models come from.
 #[derive(Debug)]
 pub enum Models {
@@ -37,8 +47,8 @@ pub enum Models {
         dir: PathBuf,
         /// Loaded (or loading) models by id.
         cache: Mutex<HashMap<String, Arc<OnceCell<Arc<YoloModel>>>>>,
-        /// The inference threads every model loaded here gets (one shared pool).
-        threads: Threads,
+        /// The inference threads (one shared pool) and CPU executor every model loaded here gets.
+        run: RunOn,
     },
     /// `--model FILE`: every request uses this model.
     Dedicated {
@@ -69,26 +79,26 @@ pub fn parse_model_id(field: &str) -> Result<String, ApiError> {
     Ok(id.strip_suffix(".onnx").unwrap_or(id).to_string())
 }
 
-/// Reads and loads an ONNX file (blocking: run it off the async workers); its inferences use
-/// `threads` (a clone: the pool is shared, not copied).
-pub fn load_file(path: &Path, name: String, threads: &Threads) -> Result<YoloModel, yolo_wasm::Error> {
+/// Reads and loads an ONNX file (blocking: run it off the async workers); its inferences run on
+/// `run`'s executor and threads (a clone: the pool is shared, not copied).
+pub fn load_file(path: &Path, name: String, run: &RunOn) -> Result<YoloModel, yolo_wasm::Error> {
     let bytes = std::fs::read(path)
         .map_err(|e| yolo_wasm::Error::InvalidModel(format!("cannot read {}: {e}", path.display())))?;
-    Ok(YoloModel::load(&bytes, name)?.with_threads(threads.clone()))
+    Ok(YoloModel::load_on(&bytes, name, run.engine)?.with_threads(run.threads.clone()))
 }
 
 impl Models {
-    /// Shared style over a folder; every model runs with `threads`.
-    pub fn shared(dir: PathBuf, threads: Threads) -> Self {
-        Models::Shared { dir, cache: Mutex::new(HashMap::new()), threads }
+    /// Shared style over a folder; every model runs as `run` says.
+    pub fn shared(dir: PathBuf, run: RunOn) -> Self {
+        Models::Shared { dir, cache: Mutex::new(HashMap::new()), run }
     }
 
-    /// Dedicated style: loads `path` now, to run with `threads`.
-    pub async fn dedicated(path: PathBuf, threads: Threads) -> Result<Self, String> {
+    /// Dedicated style: loads `path` now, to run as `run` says.
+    pub async fn dedicated(path: PathBuf, run: RunOn) -> Result<Self, String> {
         let name = path.file_name().map_or_else(|| path.display().to_string(), |n| n.to_string_lossy().into_owned());
         let id = path.file_stem().map_or_else(|| name.clone(), |n| n.to_string_lossy().into_owned());
         let (p, n) = (path.clone(), name.clone());
-        let model = tokio::task::spawn_blocking(move || load_file(&p, n, &threads))
+        let model = tokio::task::spawn_blocking(move || load_file(&p, n, &run))
             .await
             .map_err(|e| format!("loading {} panicked: {e}", path.display()))?
             .map_err(|e| format!("cannot load --model {}: {e}", path.display()))?;
@@ -132,9 +142,9 @@ impl Models {
 
     /// The loaded model (loading and caching it on first use). Failed loads are not cached.
     pub async fn get(&self, m: &ModelRef) -> Result<Arc<YoloModel>, ApiError> {
-        let (dir, cache, threads) = match self {
+        let (dir, cache, run) = match self {
             Models::Dedicated { model, .. } => return Ok(model.clone()),
-            Models::Shared { dir, cache, threads } => (dir, cache, threads.clone()),
+            Models::Shared { dir, cache, run } => (dir, cache, run.clone()),
         };
         let cell = {
             let mut cache = cache.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
@@ -144,7 +154,7 @@ impl Models {
         let name = format!("{}.onnx", m.id);
         let model = cell
             .get_or_try_init(|| async move {
-                match tokio::task::spawn_blocking(move || load_file(&path, name, &threads)).await {
+                match tokio::task::spawn_blocking(move || load_file(&path, name, &run)).await {
                     Ok(loaded) => loaded.map(Arc::new).map_err(ApiError::from),
                     Err(e) => Err(ApiError::new(Code::Internal, format!("model loading stopped: {e}"))),
                 }
