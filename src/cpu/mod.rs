@@ -15,6 +15,7 @@ mod activation;
 mod bounds;
 mod direct;
 mod gemm;
+mod lanes;
 mod microkernel;
 mod pack;
 mod parallel;
@@ -66,6 +67,8 @@ struct Scratch {
     row: Vec<f32>,
     /// A depthwise convolution's weights, transposed.
     weights: Vec<f32>,
+    /// A softmax's running maxima and sums.
+    lanes: Vec<f32>,
 }
 
 impl CpuProgram {
@@ -296,6 +299,8 @@ fn run_step_tuned(params: &Params, ins: &[&[f32]], out: &mut [f32], tuned: &Tune
             let act = if p.op == UnaryParams::SILU { Act::Silu } else { Act::Sigmoid };
             activation::apply(act as u32, &mut out[..n]);
         }
+        (Params::Softmax(p), [x]) => lanes::softmax(p, x, out, &mut scratch.lanes),
+        (Params::MaxPool(p), [x]) if lanes::handles_max_pool(p) => lanes::max_pool(p, x, out),
         (Params::Binary(p), [a, b]) => strided::binary(p, a, b, out),
         (Params::Copy(p), [x]) => strided::copy(p, x, out),
         // The other families, and the cases the tuned kernels above do not take.
