@@ -100,3 +100,65 @@ pub(crate) fn max_pool(p: &MaxPoolParams, src: &[f32], dst: &mut [f32]) {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::cpu::reference;
+
+    fn values(n: usize, seed: usize) -> Vec<f32> {
+        (0..n).map(|i| (((i * 7919 + seed * 104_729) % 2003) as f32 / 150.0) - 6.5).collect()
+    }
+
+    #[test]
+    fn softmax_equals_the_reference_across_chunks_and_over_the_last_axis() {
+        // (outer, len, inner): lanes past one chunk with a partial one; the last axis; one row.
+        for (outer, len, inner) in [(3, 16, CHUNK + 37), (5, 7, 1), (2, 1, 9)] {
+            let p = SoftmaxParams { lanes: (outer * inner) as u32, len: len as u32, inner: inner as u32 };
+            let x = values(outer * len * inner, len);
+            let (mut want, mut got) = (vec![0.0; x.len()], vec![0.0; x.len()]);
+            reference::softmax(&p, &x, &mut want);
+            softmax(&p, &x, &mut got, &mut Vec::new());
+            for (i, (g, w)) in got.iter().zip(&want).enumerate() {
+                assert!((g - w).abs() <= 1e-6 * (1.0 + w.abs()), "{p:?} value {i}: {g} vs {w}");
+            }
+        }
+    }
+
+    #[test]
+    fn max_pool_equals_the_reference_at_the_edges() {
+        // (h, w, kernel, stride_h, pad): SPPF's 5×5, windows wider than the image, vertical stride.
+        for (h, w, k, sh, pad) in [(9, 11, 5, 1, 2), (3, 2, 5, 1, 2), (8, 7, 3, 2, 1)] {
+            let channels = 3u32;
+            let oh = (h + 2 * pad - k) / sh + 1;
+            let ow = w + 2 * pad - k + 1;
+            let p = MaxPoolParams {
+                count: channels * oh * ow,
+                h,
+                w,
+                oh,
+                ow,
+                kh: k,
+                kw: k,
+                stride_h: sh,
+                stride_w: 1,
+                pad_h: pad,
+                pad_w: pad,
+                dil_h: 1,
+                dil_w: 1,
+                x_c: h * w,
+                x_h: w,
+                x_w: 1,
+                y_c: oh * ow,
+                y_h: ow,
+                y_w: 1,
+            };
+            assert!(handles_max_pool(&p));
+            let x = values((channels * h * w) as usize, k as usize);
+            let (mut want, mut got) = (vec![0.0; p.count as usize], vec![1.0; p.count as usize]);
+            reference::maxpool(&p, &x, &mut want);
+            max_pool(&p, &x, &mut got);
+            assert_eq!(got, want, "{p:?}");
+        }
+    }
+}

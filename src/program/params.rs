@@ -113,9 +113,9 @@ params! {
         c_col_outer: u32,
         /// Batches (the GPU runs one workgroup layer per batch).
         batches: u32,
-        /// 1: C's current values are added to the sums before the bias and activation (a sum of
-        /// products written in place, set by the fusion pass, `program::fuse`); 0: C is only
-        /// written.
+        /// 1: C's current values are added to the sums, with the bias, before the activation (a
+        /// sum of products written in place, set by the fusion pass, `program::fuse`); 0: C is
+        /// only written.
         accumulate: u32,
     }
 }

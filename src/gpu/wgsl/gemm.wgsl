@@ -217,25 +217,23 @@ fn main(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_id) lid:
             v += vec4<f32>(bias[gm]);
         }
         v += bias_n;
+        // Where each of the 4 columns lies in C (read first when accumulating, then written).
+        var at: array<u32, 4>;
         for (var j = 0u; j < 4u; j++) {
             let col = gn + j;
+            var off = col * c_n;
+            if (n_split > 0u) {
+                off = (col / n_split) * c_row + (col % n_split) * c_n;
+            }
+            at[j] = c_base + gm * c_m + off;
             if (col < N && p.accumulate == 1u) {
-                var off = col * c_n;
-                if (n_split > 0u) {
-                    off = (col / n_split) * c_row + (col % n_split) * c_n;
-                }
-                v[j] += c[c_base + gm * c_m + off];
+                v[j] += c[at[j]];
             }
         }
         v = activate(v, act);
         for (var j = 0u; j < 4u; j++) {
-            let col = gn + j;
-            if (col < N) {
-                var off = col * c_n;
-                if (n_split > 0u) {
-                    off = (col / n_split) * c_row + (col % n_split) * c_n;
-                }
-                c[c_base + gm * c_m + off] = v[j];
+            if (gn + j < N) {
+                c[at[j]] = v[j];
             }
         }
     }
